@@ -1,0 +1,1 @@
+"""hwplan's presentation layer: the `hwplan` command, the Streamlit dashboard, reports. Never imports torch."""
