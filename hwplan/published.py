@@ -70,7 +70,7 @@ def map_published(raw: pd.DataFrame, source_name: str = "published") -> tuple[pd
                 skipped[f"accelerator '{accel}' is not in the catalog"] += 1
                 continue
             out.append(_row(r, line, device, catalog, workload="gemm", precision=m.group(1), count=count,
-                            throughput=value * 1e12, unit="flop/s", run=f"mamf-finder:{device}",
+                            throughput=value * 1e12, unit="flop/s", run=f"mamf-finder:{device}:{m.group(2)}",
                             measured_at="2026-08-22T00:00:00Z", scenario="", target="",
                             notes=f"best shape {m.group(2)} (MxNxK); {r.get('notes', '')}; measured_at = source repository HEAD date"))
             continue
@@ -86,6 +86,9 @@ def map_published(raw: pd.DataFrame, source_name: str = "published") -> tuple[pd
         workload = MODEL_TO_WORKLOAD.get(base)
         if workload is None:
             skipped[f"model '{base}' has no reference workload"] += 1
+            continue
+        if "mig" in accel.lower():
+            skipped["a MIG slice is a fraction of a device, not a catalog device"] += 1
             continue
         if device is None:
             skipped[f"accelerator '{accel}' is not in the catalog"] += 1
@@ -112,7 +115,8 @@ def map_published(raw: pd.DataFrame, source_name: str = "published") -> tuple[pd
                  " precision the device supports that usually meets this accuracy target")
         system = str(r["system"])
         sys_id = re.search(r"\[([^\]]+)\]\s*$", system)
-        run = f"mlperf-inference-{rnd}:{sys_id.group(1) if sys_id else system[:80]}"
+        submitter = system.split(":", 1)[0].strip() if ":" in system else ""
+        run = f"mlperf-inference-{rnd}:{submitter}/{sys_id.group(1) if sys_id else system[:80]}"
         out.append(_row(r, line, device, catalog, workload=workload, precision=precision, count=count,
                         throughput=value, unit=unit, run=run, measured_at=ROUND_DATES[rnd], scenario=scenario,
                         target=target, notes=f"{system}; {note}".strip("; ")))

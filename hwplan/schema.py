@@ -25,6 +25,7 @@ ENERGY_METHODS = ("nvml", "amdsmi", "rapl", "wall-meter", "estimated-tdp", "publ
 STATUSES = ("ok", "failed", "skipped")
 SCENARIOS = ("offline", "server", "single-stream", "")
 POWER_SCOPES = ("device", "system", "")
+MAX_INT = 2**53  # beyond this a float cannot hold every whole number
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,10 @@ def validate_measurements(
                 problems.append(Problem(file, rows[i], col.name, f"'{_short(raw.iloc[i])}' is not a finite number", _expected(col)))
             num = num.where(~nonfinite)
             if col.kind == "int":
+                huge = ~num.isna() & (num.abs() > MAX_INT)
+                for i in np.flatnonzero(huge.to_numpy()):
+                    problems.append(Problem(file, rows[i], col.name, f"{_short(raw.iloc[i])} is too large", f"a whole number below {MAX_INT:.0e}"))
+                num = num.where(~huge)
                 frac = ~num.isna() & (num != np.floor(num.fillna(0)))
                 for i in np.flatnonzero(frac.to_numpy()):
                     problems.append(Problem(file, rows[i], col.name, f"{raw.iloc[i]} is not a whole number", _expected(col)))

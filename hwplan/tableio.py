@@ -111,9 +111,9 @@ def load_file(name: str, data: bytes | None = None, path: str | Path | None = No
 
     if published.is_published_table(raw):
         mapped, skipped = published.map_published(raw, source_name=name)
-        clean, problems = validate_measurements(mapped, name, row_numbers=list(mapped["_line"]) if len(mapped) else [],
-                                                known_workloads=known_workloads, known_devices=known_devices) \
-            if len(mapped) else (mapped.drop(columns=["_line"]), [])
+        lines = list(mapped.pop("_line"))
+        clean, problems = validate_measurements(mapped, name, row_numbers=lines, known_workloads=known_workloads,
+                                                known_devices=known_devices)
         return LoadedTable(name, clean, problems, mapped=len(mapped), skipped=skipped, kind="published")
     if raw.empty:
         return LoadedTable(name, raw, [Problem(name, 0, "file", "holds no rows", "at least one data row")])

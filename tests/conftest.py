@@ -1,0 +1,56 @@
+"""Shared fixtures: real SQLite and PostgreSQL stores, valid Measurement rows."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pandas as pd
+import pytest
+
+from hwplan.store import Store
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    from tests.pg import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    server = request.getfixturevalue("pg_server")
+    return server.create_db("t_" + uuid.uuid4().hex[:12])
+
+
+@pytest.fixture
+def store(store_url):
+    s = Store.open(store_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_default_store(tmp_path, monkeypatch):
+    """No test ever touches the user's own store."""
+    if "HWPLAN_DB" not in os.environ or not os.environ["HWPLAN_DB"].startswith("postgresql"):
+        monkeypatch.setenv("HWPLAN_DB", str(tmp_path / "default.db"))
+
+
+def make_rows(n: int = 3, run_id: str = "run-1", **overrides) -> pd.DataFrame:
+    """n valid Measurement rows that differ in batch size."""
+    base = {
+        "run_id": run_id, "measured_at": "2026-11-29T04:00:00Z", "source": "upload", "source_ref": "test.csv",
+        "host": "test-host", "workload": "resnet50", "mode": "inference", "phase": "", "precision": "fp32",
+        "device": "nvidia-h100-sxm", "device_name": "NVIDIA H100 80GB HBM3", "device_kind": "gpu", "device_count": "1",
+        "backend": "torch-eager", "software": "torch 2.13.0", "throughput": "1000.5", "throughput_unit": "samples/s",
+        "latency_p50_s": "0.01", "latency_p99_s": "0.02", "power_avg_w": "500", "power_scope": "device",
+        "energy_per_unit_j": "0.5", "energy_method": "nvml", "repetitions": "20", "cov": "0.01", "status": "ok",
+    }
+    base.update({k: str(v) for k, v in overrides.items()})
+    return pd.DataFrame([{**base, "batch_size": str(2 ** i)} for i in range(n)])

@@ -1,0 +1,129 @@
+"""`hwplan import`: all rows or none, every problem listed, duplicates kept once, only data formats read."""
+
+import json
+import os
+import pickle
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.cli import main
+from hwplan.errors import ValidationError
+from hwplan.ingest import import_into, import_paths
+from hwplan.store import Store
+from tests.conftest import make_rows
+
+
+def test_import_csv_json_parquet_then_duplicates(store, tmp_path):
+    make_rows(3, run_id="a").to_csv(tmp_path / "a.csv", index=False)
+    (tmp_path / "b.json").write_text(make_rows(2, run_id="b").to_json(orient="records"))
+    make_rows(4, run_id="c").to_parquet(tmp_path / "c.parquet")
+    rep = import_paths(store, [tmp_path / "a.csv", tmp_path / "b.json", tmp_path / "c.parquet"])
+    assert (rep.result.inserted, rep.result.duplicates) == (9, 0)
+    rep = import_paths(store, [tmp_path / "a.csv"])
+    assert (rep.result.inserted, rep.result.duplicates) == (0, 3)
+    assert store.count() == 9
+    got = store.measurements(run_id="c").sort_values("batch_size")
+    assert got["batch_size"].tolist() == [1, 2, 4, 8]
+    assert got["throughput"].iloc[0] == pytest.approx(1000.5)
+
+
+def test_cli_bad_rows_import_nothing_and_list_every_problem(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    good = make_rows(2, run_id="good")
+    bad = make_rows(3, run_id="bad")
+    bad.loc[0, "throughput"] = "-5"
+    bad.loc[2, "device"] = "h100"
+    good.to_csv(tmp_path / "good.csv", index=False)
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    code = main(["import", str(tmp_path / "good.csv"), str(tmp_path / "bad.csv"), "--db", str(db)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{tmp_path / 'bad.csv'}:2: throughput: -5 is out of range (expected a number > 0)" in err
+    assert f"{tmp_path / 'bad.csv'}:4: device: 'h100' is not in the catalog; did you mean 'nvidia-h100-" in err
+    assert "nothing was imported" in err
+    assert Store.open(str(db)).count() == 0
+
+
+def test_file_over_limit_refused_before_reading(tmp_path, capsys, monkeypatch):
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as f:  # sparse: 60 MB on paper, nothing to read
+        f.truncate(60 * 1024 * 1024)
+    import pathlib
+
+    def no_read(self):
+        raise AssertionError("the file was read")
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", no_read)
+    code = main(["import", str(big), "--db", str(tmp_path / "s.db")])
+    assert code == 2
+    assert "big.csv:0: file: is 62.9 MB, over the 52 MB limit" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["rows.pkl", "rows.pickle", "rows.xlsx", "rows"])
+def test_only_data_formats_are_read(tmp_path, capsys, name):
+    path = tmp_path / name
+    path.write_bytes(pickle.dumps(make_rows(1)))
+    code = main(["import", str(path), "--db", str(tmp_path / "s.db")])
+    assert code == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_published_table_reports_mapped_and_left_out(tmp_path, capsys):
+    ref = tmp_path / "published_results.csv"
+    raw = pd.read_csv(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "reference-data",
+                                   "published_results.csv"), dtype=str, keep_default_na=False)
+    raw.to_csv(ref, index=False)
+    code = main(["import", str(ref), "--db", str(tmp_path / "s.db"), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    f = out["files"][0]
+    assert f["kind"] == "published"
+    assert f["rows_mapped"] + f["rows_left_out"] == len(raw)
+    assert f["left_out_reasons"]["speech recognition (RNN-T) has no reference workload"] == (raw["model"] == "rnnt").sum()
+    assert out["inserted"] == f["rows_mapped"]
+    rows = Store.open(str(tmp_path / "s.db")).measurements(source="published")
+    mlperf = rows[rows["run_id"].str.startswith("mlperf")]
+    assert set(mlperf["run_id"].str.extract(r"mlperf-inference-(v[\d.]+):")[0]) <= {"v3.0", "v3.1"}
+    powered = mlperf[mlperf["power_avg_w"].notna()]
+    assert len(powered) > 0 and (powered["power_scope"] == "system").all()
+    assert (powered["energy_method"] == "published").all()
+
+
+# ---- property-based: malformed files never raise, never half-write -------------------------
+
+garbage_csv = st.one_of(
+    st.binary(max_size=400),
+    st.text(max_size=400).map(str.encode),
+    st.lists(st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=8), max_size=6), max_size=6)
+    .map(lambda rows: "\n".join(",".join(r) for r in rows).encode()),
+    st.builds(lambda df, line: (df + line).encode(), st.just(make_rows(2).to_csv(index=False)),
+              st.text(max_size=80)),
+)
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+                           lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=4), max_leaves=12)
+garbage_json = st.one_of(
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.lists(st.dictionaries(st.sampled_from(list(make_rows(1).columns) + ["x"]), json_values, max_size=8), max_size=4)
+    .map(lambda v: json.dumps(v).encode()),
+    st.binary(max_size=200),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.one_of(garbage_csv.map(lambda b: ("in.csv", b)), garbage_json.map(lambda b: ("in.json", b))))
+def test_malformed_files_never_traceback_never_partial(tmp_path, payload):
+    store = Store.open(str(tmp_path / "prop.db"))
+    make_rows(2, run_id="already").pipe(store.add_measurements)
+    name, data = payload
+    before = store.measurements()
+    try:
+        rep = import_into(store, [(name, data, None), ("good.csv", make_rows(2, run_id="pair").to_csv(index=False).encode(), None)])
+    except ValidationError as err:
+        assert err.problems and all(str(p).count(":") >= 3 for p in err.problems)
+        after = store.measurements()
+        pd.testing.assert_frame_equal(before, after)  # nothing was written
+    else:
+        assert rep.result.inserted >= 2  # a file that validates is a real table; its partner goes in too
