@@ -121,9 +121,32 @@ def map_published(raw: pd.DataFrame, source_name: str = "published") -> tuple[pd
                         throughput=value, unit=unit, run=run, measured_at=ROUND_DATES[rnd], scenario=scenario,
                         target=target, notes=f"{system}; {note}".strip("; ")))
     df = pd.DataFrame(out)
+    if not df.empty:
+        df = _drop_implausible(df, skipped)
     if df.empty:
         df = pd.DataFrame(columns=["_line"])
     return df, dict(skipped)
+
+
+def _drop_implausible(df: pd.DataFrame, skipped: Counter) -> pd.DataFrame:
+    """Leave out a result off by more than 100x from the same device's other results for the workload
+    (e.g. a 3d-unet row of 1.8e9 samples/s on one L4, where its peers report ~8)."""
+    per_device = df["throughput"].astype(float) / df["device_count"].astype(float)
+    groups = df["workload"] + "|" + df["device"] + "|" + df["throughput_unit"]
+    keep = pd.Series(True, index=df.index)
+    for _, idx in groups.groupby(groups).groups.items():
+        if len(idx) < 3:
+            continue
+        vals = per_device.loc[idx]
+        for i in idx:
+            peers = vals.drop(i)
+            ratio = vals[i] / peers.median()
+            if ratio > 100 or ratio < 0.01:
+                keep[i] = False
+    n = int((~keep).sum())
+    if n:
+        skipped["implausible: over 100x away from the same device's other results for the workload"] += n
+    return df[keep].reset_index(drop=True)
 
 
 def _row(r, line, device, catalog, *, workload, precision, count, throughput, unit, run, measured_at, scenario, target, notes):

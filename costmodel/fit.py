@@ -1,0 +1,313 @@
+"""Fit the performance model from Measurement rows and the catalog (sklearn used here only)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from costmodel import CODE_VERSION
+from costmodel.model import (CPU_MEMORY_FALLBACK_B, KINDS, PCIE_FALLBACK_BPS, PHASES, SCENARIOS,
+                             PerformanceModel, evaluate)
+from costmodel.work import PRECISIONS, workload_table
+from hwplan.catalog import PEAK_COLUMN
+
+DEFAULT_EC0 = 0.7        # matmul efficiency prior when no gemm row exists for the device or its kind (assumption)
+DEFAULT_EM0 = 0.8        # achievable fraction of spec memory bandwidth (assumption; STREAM-like copies reach 80-90%)
+DEFAULT_COMM = 0.7       # achievable fraction of spec interconnect bandwidth (assumption; nccl-tests bus bw)
+DEFAULT_IDLE_FRACTION = 0.2   # idle power as a fraction of board power when the catalog leaves it blank (assumption)
+DEFAULT_HOST = 0.3       # host/system power share when no wall-power row exists (assumption)
+DEFAULT_INTERVAL = {"measured": [-0.25, 0.25], "calibrated": [-0.6, 0.6], "roofline": [-1.2, 1.2]}
+MIN_ROWS_FOR_INTERVAL = 8
+# A result above 30x the spec roofline (at the efficiency priors) or below 1/1000 of it is a data error.
+IMPLAUSIBLE_RATIO = (1e-3, 30.0)
+
+# Prior scales of the hierarchical efficiency regression (bigger = weaker shrinkage).
+SCALES = {"workload": 3.0, "server": 1.0, "training": 1.0, "kind": 1.0, "vendor": 0.5, "workload_kind": 0.5,
+          "precision": 0.5, "numeric": 0.3, "device": 0.5, "workload_device": 0.3}
+ALPHA = 1.0
+
+
+def device_table(catalog: pd.DataFrame) -> dict:
+    """Per-device arrays in SI units, with missing facts imputed and flagged."""
+    cat = catalog
+    D = len(cat)
+    peak = np.full((D, len(PRECISIONS)), np.nan)
+    for j, p in enumerate(PRECISIONS):
+        peak[:, j] = cat[PEAK_COLUMN[p]].astype(float).to_numpy() * 1e12
+    kind = cat["kind"].astype(str).tolist()
+    bw = cat["mem_bw_gbs"].astype(float).to_numpy() * 1e9
+    mem = cat["mem_gb"].astype(float).to_numpy() * 1e9
+    mem_imputed = ~np.isfinite(mem) & (np.array(kind) == "cpu")
+    mem = np.where(mem_imputed, CPU_MEMORY_FALLBACK_B, mem)
+    ic = cat["interconnect_gbs"].astype(float).to_numpy() * 1e9
+    ic_imputed = ~np.isfinite(ic) | (ic <= 0)
+    ic = np.where(ic_imputed, PCIE_FALLBACK_BPS, ic)
+    board = cat["board_power_w"].astype(float).to_numpy().copy()
+    maxpeak = np.nanmax(np.where(np.isfinite(peak), peak, -np.inf), axis=1) / 1e12
+    maxpeak = np.where(np.isfinite(maxpeak) & (maxpeak > 0), maxpeak, np.nan)
+    ratio = board / maxpeak
+    board_imputed = ~np.isfinite(board)
+    glob = np.nanmedian(ratio) if np.isfinite(ratio).any() else 0.5
+    for i in np.flatnonzero(board_imputed):
+        same = np.array([k == kind[i] for k in kind]) & np.isfinite(ratio)
+        r = np.nanmedian(ratio[same]) if same.any() else glob
+        board[i] = float(np.clip(r * maxpeak[i], 50, 1500)) if np.isfinite(maxpeak[i]) else np.nan
+    idle = cat["idle_power_w"].astype(float).to_numpy()
+    idle_imputed = ~np.isfinite(idle)
+    idle = np.where(idle_imputed, DEFAULT_IDLE_FRACTION * board, idle)
+    year = cat["launch_year"].astype(float).to_numpy()
+    year = np.where(np.isfinite(year), year, np.nanmedian(year))
+    return {
+        "peak": np.where(np.isfinite(peak), peak, np.nan).tolist(), "bw": bw.tolist(), "mem": mem.tolist(), "ic": ic.tolist(),
+        "board_w": board.tolist(), "idle_w": idle.tolist(), "year": year.tolist(),
+        "price_usd": cat["price_usd"].astype(float).tolist(), "cloud_usd_per_hour": cat["cloud_usd_per_hour"].astype(float).tolist(),
+        "kind": kind, "vendor": cat["vendor"].astype(str).str.lower().tolist(),
+        "board_imputed": board_imputed.astype(float).tolist(), "idle_imputed": idle_imputed.astype(float).tolist(),
+        "ic_imputed": ic_imputed.astype(float).tolist(), "mem_imputed": mem_imputed.astype(float).tolist(),
+    }
+
+
+def training_rows(meas: pd.DataFrame, devices: list[str], wl: dict) -> pd.DataFrame:
+    """Measurement rows the efficiency fit can use, with index columns and the target unit."""
+    if meas is None or len(meas) == 0:
+        return pd.DataFrame(columns=["wi", "di", "pi", "si", "phi", "b", "n", "y_tp"])
+    df = meas.copy()
+    for c in ("status", "throughput_unit", "scenario", "phase", "mode", "source", "run_id", "precision", "device", "workload"):
+        df[c] = df[c].astype("string").fillna("").astype(str)
+    df = df[(df["status"] == "ok") & df["throughput"].notna() & df["throughput_unit"].isin(["samples/s", "tokens/s"])]
+    dix = {d: i for i, d in enumerate(devices)}
+    wix = {w: i for i, w in enumerate(wl["ids"])}
+    df = df[df["device"].isin(dix) & df["workload"].isin(wix) & df["precision"].isin(PRECISIONS)
+            & df["phase"].isin(PHASES)].copy()
+    df["wi"] = df["workload"].map(wix).astype(int)
+    df["di"] = df["device"].map(dix).astype(int)
+    df["pi"] = df["precision"].map({p: i for i, p in enumerate(PRECISIONS)}).astype(int)
+    df["si"] = np.where(df["mode"] == "training", 2, np.where(df["scenario"] == "server", 1, 0))
+    df["phi"] = df["phase"].map({p: i for i, p in enumerate(PHASES)}).astype(int)
+    df["b"] = pd.to_numeric(df["batch_size"], errors="coerce").fillna(0).astype(float)
+    df["n"] = pd.to_numeric(df["device_count"], errors="coerce").fillna(1).astype(float)
+    tp = pd.to_numeric(df["throughput"], errors="coerce").astype(float)
+    is_llm = np.asarray(wl["is_llm"])[df["wi"].to_numpy()] > 0
+    out_len = np.asarray(wl["out_len"])[df["wi"].to_numpy()]
+    # An LLM result in samples/s is a whole request: out_len generated tokens each.
+    conv = is_llm & (df["throughput_unit"].to_numpy() == "samples/s") & (df["phi"].to_numpy() == 0)
+    df["y_tp"] = np.where(conv, tp * out_len, tp)
+    df = df[is_llm | (df["throughput_unit"].to_numpy() == "samples/s")]
+    return df.reset_index(drop=True)
+
+
+def _priors(meas: pd.DataFrame | None, devices: list[str], dev: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Compute, memory and communication efficiency priors from gemm / membw / allreduce rows."""
+    D = len(devices)
+    peak = np.asarray(dev["peak"], dtype=float)
+    kinds = np.array(dev["kind"])
+    info = {"gemm_rows": 0, "membw_rows": 0, "allreduce_rows": 0}
+    ec0 = np.full((D, len(PRECISIONS)), np.nan)
+    em0 = np.full(D, np.nan)
+    comm = np.full(D, np.nan)
+    if meas is not None and len(meas):
+        ok = meas[(meas["status"].astype(str) == "ok") & meas["throughput"].notna()]
+        dix = {d: i for i, d in enumerate(devices)}
+        g = ok[(ok["workload"] == "gemm") & ok["device"].isin(dix) & ok["precision"].isin(PRECISIONS)]
+        info["gemm_rows"] = len(g)
+        per_dev: dict[int, list[float]] = {}
+        for _, r in g.iterrows():
+            i, j = dix[r["device"]], PRECISIONS.index(r["precision"])
+            if np.isfinite(peak[i, j]) and peak[i, j] > 0:
+                e = float(r["throughput"]) / float(r["device_count"] or 1) / peak[i, j]
+                ec0[i, j] = np.nanmax([ec0[i, j], min(e, 1.0)])
+                per_dev.setdefault(i, []).append(math.log(min(e, 1.0)))
+        m = ok[(ok["workload"] == "membw") & ok["device"].isin(dix)]
+        info["membw_rows"] = len(m)
+        bw = np.asarray(dev["bw"], dtype=float)
+        for _, r in m.iterrows():
+            i = dix[r["device"]]
+            if np.isfinite(bw[i]) and bw[i] > 0:
+                em0[i] = np.nanmax([em0[i], min(float(r["throughput"]) / bw[i], 1.0)])
+        a = ok[(ok["workload"] == "allreduce") & ok["device"].isin(dix)]
+        info["allreduce_rows"] = len(a)
+        ic = np.asarray(dev["ic"], dtype=float)
+        for _, r in a.iterrows():
+            i = dix[r["device"]]
+            comm[i] = np.nanmax([comm[i], min(float(r["throughput"]) / ic[i], 1.0)])
+        dev_mean = {i: float(np.exp(np.mean(v))) for i, v in per_dev.items()}
+    else:
+        dev_mean = {}
+    # fill: device mean over precisions -> kind mean -> default
+    kind_mean = {}
+    for k in KINDS:
+        vals = [math.log(v) for i, v in dev_mean.items() if kinds[i] == k]
+        kind_mean[k] = float(np.exp(np.mean(vals))) if vals else DEFAULT_EC0
+    for i in range(D):
+        fill = dev_mean.get(i, kind_mean[kinds[i]])
+        ec0[i] = np.where(np.isfinite(ec0[i]), ec0[i], fill)
+    em0 = np.where(np.isfinite(em0), em0, DEFAULT_EM0)
+    comm = np.where(np.isfinite(comm), comm, DEFAULT_COMM)
+    info["ec0_kind"] = kind_mean
+    return ec0, em0, comm, info
+
+
+class Design:
+    """Feature columns of the efficiency regression for (workload, device, precision, scenario)."""
+
+    def __init__(self, workloads: list[str], devices: list[str], dev: dict):
+        self.W, self.D = len(workloads), len(devices)
+        self.kinds = list(KINDS)
+        self.vendors = sorted(set(dev["vendor"]))
+        self.kind_idx = np.array([KINDS.index(k) for k in dev["kind"]])
+        self.vendor_idx = np.array([self.vendors.index(v) for v in dev["vendor"]])
+        peak = np.asarray(dev["peak"], dtype=float)
+        bw = np.asarray(dev["bw"], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lp = np.log(peak)
+            lb = np.log(bw)
+        lb = np.where(np.isfinite(lb), lb, np.nanmedian(lb))
+        lp = np.where(np.isfinite(lp), lp, np.nanmedian(lp))
+        year = np.asarray(dev["year"], dtype=float)
+        self.num = np.stack([lp - np.mean(lp), np.repeat((lb - lb.mean())[:, None], len(PRECISIONS), 1),
+                             lp - lb[:, None] - np.mean(lp - lb[:, None]),
+                             np.repeat(((year - year.mean()) / 3)[:, None], len(PRECISIONS), 1)], axis=-1)
+        self.blocks = [("workload", self.W), ("server", self.W), ("training", self.W), ("kind", len(KINDS)),
+                       ("vendor", len(self.vendors)), ("workload_kind", self.W * len(KINDS)),
+                       ("precision", len(PRECISIONS)), ("numeric", 4), ("device", self.D), ("workload_device", self.W * self.D)]
+        self.offsets = {}
+        o = 0
+        for name, k in self.blocks:
+            self.offsets[name] = o
+            o += k
+        self.k = o
+        self.scales = np.concatenate([np.full(k, SCALES[name]) for name, k in self.blocks])
+
+    def matrix(self, w, d, p, s) -> np.ndarray:
+        w, d, p, s = (np.asarray(x, dtype=int) for x in (w, d, p, s))
+        n = len(w)
+        X = np.zeros((n, self.k))
+        r = np.arange(n)
+        o = self.offsets
+        X[r, o["workload"] + w] = 1
+        X[r, o["server"] + w] = (s == 1)
+        X[r, o["training"] + w] = (s == 2)
+        X[r, o["kind"] + self.kind_idx[d]] = 1
+        X[r, o["vendor"] + self.vendor_idx[d]] = 1
+        X[r, o["workload_kind"] + w * len(KINDS) + self.kind_idx[d]] = 1
+        X[r, o["precision"] + p] = 1
+        X[:, o["numeric"]:o["numeric"] + 4] = self.num[d, p]
+        X[r, o["device"] + d] = 1
+        X[r, o["workload_device"] + w * self.D + d] = 1
+        return X
+
+
+def fit_performance_model(meas: pd.DataFrame | None, catalog: pd.DataFrame, workloads: pd.DataFrame,
+                          data_hash: str = "") -> PerformanceModel:
+    from costmodel.estimators import ConformalRegressor, PowerCurve, ShrunkRidge
+
+    devices = list(catalog.index)
+    dev = device_table(catalog)
+    wl = workload_table(workloads, meas)
+    W, D, P, S = len(wl["ids"]), len(devices), len(PRECISIONS), len(SCENARIOS)
+    ec0, em0, comm, prior_info = _priors(meas, devices, dev)
+    model = PerformanceModel(
+        devices=devices, dev=dev, workloads=wl["ids"], wl=wl, eta=np.zeros((W, D, P, S)).tolist(),
+        basis=np.full((W, D, S), 2, dtype=int).tolist(), basis_detail={}, interval=dict(DEFAULT_INTERVAL),
+        ec0=ec0.tolist(), em0=em0.tolist(), comm_eff=comm.tolist(),
+        power={"gamma": 1.0, "host": {}, "host_default": DEFAULT_HOST, "basis": "assumption: no power rows",
+               "rows": 0},
+        meta={"code_version": CODE_VERSION, "data_hash": data_hash, "priors": prior_info, "rows_used": 0,
+              "scales": SCALES, "alpha": ALPHA},
+    )
+    rows = training_rows(meas, devices, wl)
+    rows = rows[np.isfinite(np.asarray(dev["peak"])[rows["di"], rows["pi"]])] if len(rows) else rows
+    design = Design(wl["ids"], devices, dev)
+    eta = np.zeros((W, D, P, S))
+    basis = np.full((W, D, S), 2, dtype=int)
+    if len(rows):
+        base = evaluate(model, rows["wi"], rows["di"], rows["pi"], rows["b"], rows["n"], rows["si"], rows["phi"], eta_on=False)
+        ok = (base["throughput"] > 0) & np.isfinite(base["throughput"])
+        ratio = rows["y_tp"].to_numpy() / np.where(ok, base["throughput"], 1.0)
+        plausible = (ratio < IMPLAUSIBLE_RATIO[1]) & (ratio > IMPLAUSIBLE_RATIO[0])
+        model.meta["rows_left_out"] = {
+            "setup does not fit device memory by the work model": int((~ok).sum()),
+            f"implausible: outside {IMPLAUSIBLE_RATIO[0]:g}-{IMPLAUSIBLE_RATIO[1]:g} x the spec roofline": int((ok & ~plausible).sum()),
+        }
+        model.meta["implausible_rows"] = rows.loc[ok & ~plausible, ["run_id", "workload", "device", "throughput"]].astype(str).to_dict("records")[:20]
+        ok = ok & plausible
+        rows = rows[ok].reset_index(drop=True)
+        base_tp = base["throughput"][ok]
+        y = np.log(rows["y_tp"].to_numpy() / base_tp)
+        rows["y"] = y
+        dup = rows.groupby(["run_id", "workload", "si", "phi", "b"])["y"].transform("size").to_numpy()
+        sw = 1.0 / dup
+        X = design.matrix(rows["wi"], rows["di"], rows["pi"], rows["si"])
+        reg = ShrunkRidge(alpha=ALPHA, column_scales=design.scales).fit(X, y, sample_weight=sw)
+        # eta for every combination
+        gw, gd, gp, gs = np.meshgrid(np.arange(W), np.arange(D), np.arange(P), np.arange(S), indexing="ij")
+        Xall = design.matrix(gw.ravel(), gd.ravel(), gp.ravel(), gs.ravel())
+        eta = reg.predict(Xall).reshape(W, D, P, S)
+        # a workload never measured keeps only the effects learnt from other workloads (its own terms are 0)
+        # basis
+        seen_wds = set(zip(rows["wi"], rows["di"], rows["si"]))
+        seen_ws = set(zip(rows["wi"], rows["si"]))
+        seen_wd = set(zip(rows["wi"], rows["di"]))
+        seen_w = set(rows["wi"])
+        for wi in range(W):
+            for si in range(S):
+                for di in range(D):
+                    if (wi, di, si) in seen_wds:
+                        basis[wi, di, si] = 0
+                    elif (wi, si) in seen_ws or (wi, di) in seen_wd or (wi in seen_w and si < 2):
+                        basis[wi, di, si] = 1
+        for (wi, di, si), grp in rows.groupby(["wi", "di", "si"]):
+            srcs = grp["source"].value_counts().to_dict()
+            model.basis_detail[f"{wl['ids'][wi]}|{devices[di]}|{SCENARIOS[si]}"] = (
+                f"{len(grp)} row(s) of this workload on this device ({', '.join(f'{v} {k}' for k, v in srcs.items())}), "
+                f"median measured {np.median(grp['y_tp']):.4g} at device_count {int(np.median(grp['n']))}")
+        # conformal intervals: measured (folds by run), calibrated (leave devices out), roofline (leave workloads out)
+        interval = dict(DEFAULT_INTERVAL)
+        est = ShrunkRidge(alpha=ALPHA, column_scales=design.scales)
+        for name, groups in (("measured", rows["run_id"].to_numpy()), ("calibrated", rows["di"].to_numpy()),
+                             ("roofline", rows["wi"].to_numpy())):
+            if len(rows) >= MIN_ROWS_FOR_INTERVAL and len(np.unique(groups)) >= 3:
+                cr = ConformalRegressor(est, coverage=0.8, n_splits=5).fit(X, y, groups=groups, sample_weight=sw)
+                interval[name] = [float(cr.quantiles_[0]), float(cr.quantiles_[1])]
+        # never narrower than the basis below it claims to be better than
+        interval["calibrated"] = [min(interval["calibrated"][0], interval["measured"][0]),
+                                  max(interval["calibrated"][1], interval["measured"][1])]
+        interval["roofline"] = [min(interval["roofline"][0], interval["calibrated"][0]),
+                                max(interval["roofline"][1], interval["calibrated"][1])]
+        model.interval = interval
+        model.meta.update(rows_used=int(len(rows)), train_rmse_log=float(np.sqrt(np.average((reg.predict(X) - y) ** 2, weights=sw))),
+                          intercept=float(reg.intercept_),
+                          workload_effect={wl["ids"][i]: float(reg.coef_[design.offsets["workload"] + i]) for i in range(W)},
+                          sources=rows["source"].value_counts().to_dict())
+    model.eta = eta.tolist()
+    model.basis = basis.tolist()
+    model._arrays = None
+    # ---- power ---------------------------------------------------------------------------
+    if len(rows) and "power_avg_w" in rows:
+        pr = rows[rows["power_avg_w"].notna() & (rows["si"] == 0)].copy()
+        if len(pr):
+            ev = evaluate(model, pr["wi"], pr["di"], pr["pi"], pr["b"], pr["n"], pr["si"], pr["phi"])
+            idle = np.asarray(dev["idle_w"])[pr["di"]]
+            board = np.asarray(dev["board_w"])[pr["di"]]
+            Xp = np.column_stack([idle, board, ev["util"], pr["n"].to_numpy()])
+            yp = pr["power_avg_w"].astype(float).to_numpy()
+            good = np.isfinite(Xp).all(axis=1) & (yp > 0)
+            scope = pr["power_scope"].astype(str).to_numpy()
+            sysrows = good & (scope == "system")
+            if good.sum() >= 3:
+                pc = PowerCurve().fit(Xp[good], yp[good])
+                host = {}
+                for k in KINDS:
+                    kk = sysrows & (np.array([dev["kind"][i] for i in pr["di"]]) == k)
+                    if kk.sum() >= 3:
+                        host[k] = float(PowerCurve(gammas=(pc.gamma_,)).fit(Xp[kk], yp[kk]).host_)
+                host_default = float(pc.host_) if sysrows.any() else 0.0
+                model.power = {"gamma": float(pc.gamma_), "host": host, "host_default": host_default, "rows": int(good.sum()),
+                               "rmse_log": float(np.sqrt(pc.mse_log_)),
+                               "basis": f"fitted on {int(good.sum())} measured power row(s) "
+                                        f"({int(sysrows.sum())} system wall power from MLPerf Power); "
+                                        f"gamma {pc.gamma_:.2f}, host share {host_default:.2f}"}
+    model._arrays = None
+    return model

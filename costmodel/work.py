@@ -1,0 +1,111 @@
+"""Work per workload: FLOPs and bytes per sample or token, weights, activations, KV cache.
+
+Analytic facts for LLMs come from data/workloads.csv (2 x active params per token, KV cache from
+layers x KV heads x head size). For the non-LLM models that table has no FLOP count yet, so the
+counts below are kept here with their basis; a profiler row's `flops_per_unit` replaces them when
+present. Errors in these counts only shift a workload's fitted efficiency, not calibrated
+predictions; they do shape the spec-only `roofline` basis.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
+BYTES_PER_VALUE = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
+# Numeric quality, higher is more accurate: a workload allows every precision at or above its
+# `lowest_precision` (data/workloads.csv).
+QUALITY = {"int8": 0, "fp8": 1, "fp16": 2, "bf16": 2, "tf32": 3, "fp32": 4}
+
+# Non-LLM work facts (per sample). flops = 2 x multiply-accumulates. basis says how each was got.
+NON_LLM_WORK: dict[str, dict] = {
+    "resnet50": dict(flops=8.2e9, params=25_557_032, act_values=2.3e7, default_batch=64,
+                     basis="2 x 4.1 GMAC per 224x224 image (ResNet-50 v1.5, commonly cited MAC count); "
+                           "activation traffic ~2 x 11.5M feature-map values (estimate)"),
+    "retinanet": dict(flops=3.0e11, params=3.8e7, act_values=4.0e8, default_batch=16,
+                      basis="estimate: RetinaNet R50-FPN ~239 GMAC at 800x1333 scaled to 800x800, ResNeXt50 backbone "
+                            "slightly heavier, x2 FLOP/MAC; params ~38M (estimate)"),
+    "bert-large": dict(flops=2.46e11, params=335_141_888, act_values=1.5e8, default_batch=64,
+                       basis="2 x 302M encoder params x 384 tokens + attention 4 x 24 x 384^2 x 1024"),
+    "dlrm-v2": dict(flops=1.2e7, params=2.43e10, act_values=2.8e4, default_batch=2048,
+                    basis="estimate: ~6M dense MAC per sample (bottom/top MLP, DCNv2 cross layers); embedding tables "
+                          "~97 GB at fp32 (24.3B values); ~214 multi-hot lookups x 128 dims read per sample"),
+    "3d-unet": dict(flops=5.0e13, params=1.9e7, act_values=3.0e10, default_batch=1,
+                    basis="estimate: ~0.3 TMAC per 128^3 patch x ~80 overlapping sliding-window patches per KiTS19 "
+                          "volume; order of magnitude only"),
+    "fraud-mlp": dict(flops=3.2e5, params=1.6e5, act_values=2.0e3, default_batch=1024,
+                      basis="hwplan reference MLP: ~100 features, 4 layers of width 256 (~160k MAC)"),
+}
+# LLM benchmark facts beyond data/workloads.csv.
+LLM_EXTRA: dict[str, dict] = {
+    "gpt-j": dict(beams=4, basis="MLPerf Inference GPT-J reference (mlcommons/inference language/gpt-j): beam search "
+                                 "with num_beams=4, max_new_tokens 128, so each request decodes 4 sequences"),
+}
+LLM_DEFAULT_BATCH_CAP = 256
+MEMORY_USABLE_FRACTION = 0.9  # the runtime, fragmentation and workspace take the rest (assumption)
+ACTIVATION_BYTES_TRAINING_FACTOR = 1.0
+
+
+def workload_table(workloads: pd.DataFrame, measurements: pd.DataFrame | None = None) -> dict:
+    """Per-workload numeric arrays (index order = `ids`) for the vectorised evaluator."""
+    ids = [w for w in workloads.index if str(workloads.loc[w, "kind"]) in ("model", "llm")]
+    n = len(ids)
+    t = {k: np.zeros(n) for k in ("flops", "params", "active_params", "act_values", "default_batch", "is_llm",
+                                   "layers", "d_model", "kv_dim", "seq_len", "out_len", "lowest_quality", "beams")}
+    basis: list[str] = []
+    measured_flops = {}
+    if measurements is not None and len(measurements) and "flops_per_unit" in measurements:
+        m = measurements[(measurements["source"] == "profiler") & measurements["flops_per_unit"].notna()
+                         & (measurements["phase"].fillna("") == "")]
+        if len(m):
+            measured_flops = m.groupby("workload")["flops_per_unit"].median().astype(float).to_dict()
+    for i, w in enumerate(ids):
+        row = workloads.loc[w]
+        low = str(row.get("lowest_precision") or "fp32")
+        t["lowest_quality"][i] = QUALITY.get(low, 4)
+        if str(row["kind"]) == "llm":
+            P = _num(row.get("params"))
+            A = _num(row.get("active_params")) or P
+            L, d = _num(row.get("layers")), _num(row.get("d_model"))
+            heads, kvh = _num(row.get("n_heads")), _num(row.get("n_kv_heads")) or _num(row.get("n_heads"))
+            t["is_llm"][i] = 1
+            t["params"][i], t["active_params"][i] = P, A
+            t["layers"][i], t["d_model"][i] = L, d
+            t["kv_dim"][i] = kvh * (d / heads) if heads else d
+            t["seq_len"][i] = _num(row.get("seq_len")) or 1024
+            t["out_len"][i] = _num(row.get("out_len")) or 128
+            t["flops"][i] = 2 * A  # per token, plus attention (added in the evaluator)
+            t["default_batch"][i] = 0  # 0 = largest that fits, capped
+            extra = LLM_EXTRA.get(w, {})
+            t["beams"][i] = extra.get("beams", 1)
+            basis.append((extra["basis"] + "; " if extra else "") +f"2 x {A / 1e9:.2f}B active params per token + attention; KV cache {int(L)} layers x "
+                         f"{int(t['kv_dim'][i])} KV dims; prefill {int(t['seq_len'][i])} tokens, {int(t['out_len'][i])} out "
+                         "(data/workloads.csv)")
+        else:
+            facts = NON_LLM_WORK.get(w, dict(flops=1e9, params=_num(row.get("params")) or 1e7, act_values=1e7,
+                                             default_batch=32, basis="no work facts: placeholder 1 GFLOP per sample"))
+            t["beams"][i] = 1
+            t["flops"][i] = facts["flops"]
+            t["params"][i] = _num(row.get("params")) or facts["params"]
+            t["active_params"][i] = t["params"][i]
+            t["act_values"][i] = facts["act_values"]
+            t["default_batch"][i] = facts["default_batch"]
+            b = facts["basis"]
+            if w in measured_flops and measured_flops[w] > 0:
+                t["flops"][i] = measured_flops[w]
+                b = f"profiler rows' flops_per_unit (median {measured_flops[w]:.3g}); else: {b}"
+            basis.append(b)
+    return {"ids": ids, "basis": basis, **{k: v.tolist() for k, v in t.items()},
+            "unit": [str(workloads.loc[w, "throughput_unit"]) for w in ids],
+            "modes": [str(workloads.loc[w, "modes"]) for w in ids]}
+
+
+def _num(x) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return 0.0
+    return 0.0 if math.isnan(v) else v
