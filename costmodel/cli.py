@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hwplan.units import human
 import sys
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def _model(args):
 def _fmt(x, unit: str = "", digits: int = 4) -> str:
     if x is None:
         return "n/a"
-    return f"{x:,.{digits}g}{(' ' + unit) if unit else ''}"
+    return f"{human(x, digits)}{(' ' + unit) if unit else ''}"
 
 
 def cmd_predict(args) -> int:
@@ -136,11 +137,11 @@ def cmd_plan(args) -> int:
     if len(table):
         print("\nranked setups:" if res.feasible else "\nnearest setups (none meets every limit):")
         show = table[[c for c in cols if c in table] + (["breaks"] if not res.feasible else [])]
-        print(show.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+        print(show.to_string(index=False, float_format=lambda v: f"{human(v)}"))
     if res.feasible and len(res.pareto):
         print(f"\nPareto front (cost, latency, energy): {len(res.pareto)} setup(s)")
         print(res.pareto[["device", "count", "precision", "batch_size", "usd_per_month", "latency_p99_s",
-                          "energy_kwh_per_month"]].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+                          "energy_kwh_per_month"]].to_string(index=False, float_format=lambda v: f"{human(v)}"))
     for n in res.notes:
         print(f"\nnote: {n}")
     print(f"\n{res.candidates_evaluated:,} candidate setups evaluated")

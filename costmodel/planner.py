@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hwplan.units import human
 import numpy as np
 import pandas as pd
 
@@ -173,8 +174,8 @@ def _why(model, grid, ev, order, rep, X, L, B, Pcap, demand) -> tuple[str, str]:
     t = order[0]
     unit = model.wl["unit"][model.workload_index(demand.workload)]
     cost = ev["usd_per_month"]
-    why = (f"{_describe(model, grid, ev, t)} meets {X:,.4g} {unit} ({ev['throughput'][t]:,.4g} predicted, 80% interval "
-           f"{ev['low'][t]:,.4g}-{ev['high'][t]:,.4g}, basis {BASES[ev['basis'][t]]}) at the lowest {demand.pricing} cost: "
+    why = (f"{_describe(model, grid, ev, t)} meets {human(X)} {unit} ({human(ev['throughput'][t])} predicted, 80% interval "
+           f"{human(ev['low'][t])}-{human(ev['high'][t])}, basis {BASES[ev['basis'][t]]}) at the lowest {demand.pricing} cost: "
            f"{_money(cost[t])}/month")
     if len(order) > 1:
         r = order[1]
@@ -182,7 +183,7 @@ def _why(model, grid, ev, order, rep, X, L, B, Pcap, demand) -> tuple[str, str]:
         why += f", {gap:.0%} below the next, {_describe(model, grid, ev, r)} ({_money(cost[r])}/month)"
     why += "."
     if ev["low"][t] < X:
-        why += (f" Its 80% interval reaches below the demand ({ev['low'][t]:,.4g} {unit}); add a device for headroom "
+        why += (f" Its 80% interval reaches below the demand ({human(ev['low'][t])} {unit}); add a device for headroom "
                 "if the demand is hard.")
     # what binds: the limits the unconstrained cheapest setup would break, else the tightest slack
     uncon = rep[np.argsort(cost[rep], kind="stable")][:1]
@@ -211,13 +212,13 @@ def _breaks(ev, i, X, L, B, Pcap, unit) -> list[str]:
     out = []
     tp = ev["throughput"][i]
     if tp < X:
-        out.append(f"throughput: {tp:,.4g} {unit} is {1 - tp / X:.0%} short of {X:,.4g}")
+        out.append(f"throughput: {human(tp)} {unit} is {1 - tp / X:.0%} short of {human(X)}")
     if L is not None and ev["latency_s"][i] > L:
-        out.append(f"latency: p99 {ev['latency_s'][i] * 1000:,.4g} ms is over {L * 1000:,.4g} ms")
+        out.append(f"latency: p99 {human(ev['latency_s'][i] * 1000)} ms is over {human(L * 1000)} ms")
     if B is not None and ev["usd_per_month"][i] > B:
         out.append(f"budget: {_money(ev['usd_per_month'][i])}/month is over {_money(B)}")
     if Pcap is not None and ev["power_w"][i] / 1000 > Pcap:
-        out.append(f"power cap: {ev['power_w'][i] / 1000:,.3g} kW is over {Pcap:,.3g} kW")
+        out.append(f"power cap: {human(ev['power_w'][i] / 1000)} kW is over {human(Pcap)} kW")
     return out
 
 
@@ -248,7 +249,7 @@ def _nearest(model, grid, ev, cand, X, L, B, Pcap, demand, top) -> tuple[pd.Data
     worst = sorted(counts.items(), key=lambda kv: -kv[1])
     binding = ("no setup meets every limit; broken most often: " +
                ", ".join(f"{k} ({v} of {len(cand)} setups)" for k, v in worst))
-    why = (f"infeasible: no setup meets {X:,.4g} {unit}" + (f" within p99 {L * 1000:g} ms" if L else "") +
+    why = (f"infeasible: no setup meets {human(X)} {unit}" + (f" within p99 {L * 1000:g} ms" if L else "") +
            (f", {_money(B)}/month" if B else "") + (f", {Pcap:g} kW" if Pcap else "") +
            f". Nearest: {_describe(model, grid, ev, order[0])}, which breaks: {df['breaks'].iloc[0]}.")
     return df, why, binding
