@@ -1,0 +1,128 @@
+"""The report's charts: pure functions from snapshot rows to plotly figures.
+
+The figures are built once, when a report is saved, and stored as plotly JSON next to the rows
+they draw; every renderer redraws the stored JSON, so a saved chart never changes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import plotly.graph_objects as go
+
+from app.reports.fmt import setup_label, sig
+
+if TYPE_CHECKING:
+    from app.reports.snapshot import Chart, Snapshot
+
+BASIS_COLOURS = {"measured": "#1b7837", "calibrated": "#2166ac", "roofline": "#e08214"}
+MAX_POINTS = 40
+_LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=70, r=20, t=60, b=60),
+               font=dict(family="DejaVu Sans, Arial, sans-serif", size=12), legend=dict(orientation="h", y=-0.2))
+
+
+def _num(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if v == v else None
+
+
+def setups_figure(rows: list[dict], demand: float | None, unit: str, cost_col: str = "usd_per_month") -> go.Figure:
+    """Monthly cost against throughput with its 80% interval, one colour per basis of estimate."""
+    fig = go.Figure()
+    rows = [r for r in rows[:MAX_POINTS] if _num(r.get(cost_col)) is not None and _num(r.get("throughput")) is not None]
+    for basis in sorted({str(r.get("basis") or "unknown") for r in rows}):
+        sub = [r for r in rows if str(r.get("basis") or "unknown") == basis]
+        y = [_num(r["throughput"]) for r in sub]
+        hi = [max((_num(r.get("high")) or yy) - yy, 0) for r, yy in zip(sub, y)]
+        lo = [max(yy - (_num(r.get("low")) or yy), 0) for r, yy in zip(sub, y)]
+        fig.add_trace(go.Scatter(
+            x=[_num(r[cost_col]) for r in sub], y=y, mode="markers", name=basis,
+            marker=dict(size=10, color=BASIS_COLOURS.get(basis, "#777777")),
+            error_y=dict(type="data", array=hi, arrayminus=lo, thickness=1),
+            text=[f"#{r.get('rank', '')} {setup_label(r)}" for r in sub],
+            hovertemplate="%{text}<br>%{x:$,.0f} / month<br>%{y:,.4g} " + unit + "<extra>%{fullData.name}</extra>",
+        ))
+    if rows:
+        best = rows[0]
+        fig.add_annotation(x=_num(best[cost_col]), y=_num(best["throughput"]), text="recommended",
+                           showarrow=True, arrowhead=2, ax=40, ay=-40)
+    if demand:
+        fig.add_hline(y=float(demand), line_dash="dash", line_color="#b2182b",
+                      annotation_text=f"target {sig(demand)} {unit}", annotation_position="bottom right")
+    fig.update_layout(title="Setups: monthly cost against throughput (80% interval)", **_LAYOUT)
+    fig.update_xaxes(title="USD per month", tickprefix="$", separatethousands=True)
+    fig.update_yaxes(title=f"throughput ({unit})")
+    return fig
+
+
+def pareto_figure(rows: list[dict], cost_col: str = "usd_per_month") -> go.Figure:
+    """The Pareto front of monthly cost against monthly energy."""
+    pts = [r for r in rows[:MAX_POINTS] if _num(r.get(cost_col)) is not None and _num(r.get("energy_kwh_per_month")) is not None]
+    pts.sort(key=lambda r: _num(r[cost_col]))
+    fig = go.Figure(go.Scatter(
+        x=[_num(r[cost_col]) for r in pts], y=[_num(r["energy_kwh_per_month"]) for r in pts],
+        mode="lines+markers", line_shape="hv", marker=dict(size=9, color="#2166ac"), name="Pareto front",
+        text=[setup_label(r) for r in pts], hovertemplate="%{text}<br>%{x:$,.0f} / month<br>%{y:,.4g} kWh / month<extra></extra>",
+    ))
+    fig.update_layout(title="Pareto front: monthly cost against energy", showlegend=False, **_LAYOUT)
+    fig.update_xaxes(title="USD per month", tickprefix="$", separatethousands=True)
+    fig.update_yaxes(title="energy (kWh per month)")
+    return fig
+
+
+def curve_figure(name: str, rows: list[dict]) -> go.Figure | None:
+    """A predicted curve (for example throughput against device count) as lines, one per device."""
+    if not rows:
+        return None
+    cols = list(rows[0])
+    y_col = "throughput" if "throughput" in cols else None
+    x_col = next((c for c in ("count", "batch_size", "device_count", "x") if c in cols
+                  and len({r.get(c) for r in rows}) > 1), None)
+    if not y_col or not x_col:
+        return None
+    keys_of = [c for c in ("device", "precision") if c in cols and c != x_col]
+    label = lambda r: " ".join(str(r.get(c)) for c in keys_of) or name  # noqa: E731
+    fig = go.Figure()
+    for k in sorted({label(r) for r in rows})[:12]:
+        sub = sorted((r for r in rows if label(r) == k), key=lambda r: (r.get(x_col) is None, r.get(x_col) or 0))
+        fig.add_trace(go.Scatter(x=[r.get(x_col) for r in sub], y=[r.get(y_col) for r in sub], mode="lines+markers", name=k))
+    if x_col in ("batch_size", "count"):
+        fig.update_xaxes(type="log")
+    fig.update_layout(title=f"{name}: {y_col} against {x_col}", **_LAYOUT)
+    fig.update_xaxes(title=x_col)
+    fig.update_yaxes(title=y_col)
+    return fig
+
+
+def _chart(name: str, title: str, rows: list[dict], fig: go.Figure) -> "Chart":
+    from app.reports.snapshot import Chart
+
+    return Chart(name=name, title=title, data=rows, figure=json.loads(fig.to_json()))
+
+
+def build_charts(snap: "Snapshot") -> list["Chart"]:
+    unit = str(snap.workload.get("throughput_unit") or "units/s")
+    demand = _num(snap.inputs.get("throughput"))
+    out = []
+    keep = ("rank", "device", "count", "precision", "batch_size", "throughput", "low", "high", "basis",
+            "usd_per_month", "energy_kwh_per_month", "meets_demand")
+    if snap.plan and snap.plan.ranked:
+        rows = [{k: r.get(k) for k in keep if k in r} for r in snap.plan.ranked[:MAX_POINTS]]
+        out.append(_chart("setups", "Monthly cost against throughput", rows, setups_figure(rows, demand, unit)))
+    if snap.plan and snap.plan.pareto:
+        rows = [{k: r.get(k) for k in keep if k in r} for r in snap.plan.pareto[:MAX_POINTS]]
+        if any(_num(r.get("energy_kwh_per_month")) is not None for r in rows):
+            out.append(_chart("pareto", "Pareto front: cost against energy", rows, pareto_figure(rows)))
+    if snap.estimates:
+        rows = [{k: r.get(k) for k in keep if k in r} for r in snap.estimates[:MAX_POINTS]]
+        out.append(_chart("compared", "Compared setups: monthly cost against throughput", rows,
+                          setups_figure(rows, demand, unit)))
+    for name, rows in snap.curves.items():
+        fig = curve_figure(name, rows)
+        if fig is not None:
+            out.append(_chart(f"curve-{len(out)}", f"Curve: {name}", rows[:500], fig))
+    return out

@@ -1,0 +1,348 @@
+"""A report is a frozen snapshot: everything needed to show a plan again, exactly as it was saved.
+
+`build_snapshot` gathers the inputs, the assumptions with their sources, the catalog and data
+versions, the catalog rows of the devices shown, the ranked setups, the Pareto front, the
+measured and published rows behind the top setups, and the charts (data and plotly JSON).
+Renderers read only the snapshot, never the live catalog or store, so a saved report does not
+change when the catalog or the data do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import secrets
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hwplan import paths
+from hwplan.errors import HwplanError
+
+SCHEMA_VERSION = "hwplan-report/1"
+KINDS = ("plan", "compare")
+# secrets.token_urlsafe(24): 24 random bytes = 192 bits, 32 characters of [A-Za-z0-9_-].
+ID_BYTES = 24
+ID_PATTERN = re.compile(r"\A[A-Za-z0-9_-]{32}\Z")
+MAX_EVIDENCE_ROWS = 200
+TITLE_MAX_CHARS = 200
+EVIDENCE_COLUMNS = (
+    "source", "source_ref", "measured_at", "workload", "mode", "phase", "scenario", "precision", "batch_size",
+    "device", "device_name", "device_count", "backend", "throughput", "throughput_unit", "latency_p99_s",
+    "power_avg_w", "energy_per_unit_j", "energy_method", "notes",
+)
+
+
+class Chart(BaseModel):
+    """One chart as saved: the rows it draws and the plotly figure JSON built from them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    title: str
+    data: list[dict[str, Any]] = Field(default_factory=list)
+    figure: dict[str, Any] = Field(default_factory=dict)
+
+
+class PlanPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    feasible: bool | None = None
+    why: str = ""
+    binding: str = ""
+    ranked: list[dict[str, Any]] = Field(default_factory=list)
+    pareto: list[dict[str, Any]] = Field(default_factory=list)
+    nearest: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Snapshot(BaseModel):
+    """Everything a report shows. Plain JSON types only, so it round-trips through the store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal["hwplan-report/1"] = SCHEMA_VERSION
+    id: str
+    title: str
+    author: str = ""
+    created_at: str
+    kind: Literal["plan", "compare"] = "plan"
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    versions: dict[str, Any] = Field(default_factory=dict)
+    assumptions: list[dict[str, Any]] = Field(default_factory=list)
+    workload: dict[str, Any] = Field(default_factory=dict)
+    plan: PlanPart | None = None
+    estimates: list[dict[str, Any]] = Field(default_factory=list)
+    curves: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    devices: list[dict[str, Any]] = Field(default_factory=list)
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    evidence_total: int = 0
+    charts: list[Chart] = Field(default_factory=list)
+
+    def assumption(self, name: str, default: Any = None) -> Any:
+        for a in self.assumptions:
+            if a.get("field") == name:
+                return a.get("value")
+        return default
+
+    def device_row(self, device_id: str) -> dict[str, Any]:
+        for d in self.devices:
+            if d.get("id") == device_id:
+                return d
+        return {}
+
+
+# ---- ids ---------------------------------------------------------------------------------------
+
+def new_report_id() -> str:
+    return secrets.token_urlsafe(ID_BYTES)
+
+
+def is_valid_id(report_id: object) -> bool:
+    """Strict format check, done before any store lookup."""
+    return isinstance(report_id, str) and ID_PATTERN.match(report_id) is not None
+
+
+# ---- JSON-safe conversion ----------------------------------------------------------------------
+
+def jsonable(x: Any) -> Any:
+    """Plain JSON types: NaN/inf -> None, numpy -> Python, DataFrame -> records."""
+    if x is None or isinstance(x, (bool, str)):
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        v = float(x)
+        return v if math.isfinite(v) else None
+    if isinstance(x, pd.DataFrame):
+        return records(x)
+    if isinstance(x, pd.Series):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, set, np.ndarray)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, BaseModel):
+        return jsonable(x.model_dump())
+    if hasattr(x, "as_dict"):
+        return jsonable(x.as_dict())
+    if x is pd.NA or x is pd.NaT:
+        return None
+    if isinstance(x, (pd.Timestamp, datetime)):
+        return x.isoformat()
+    return str(x)
+
+
+def records(df: pd.DataFrame | list | None) -> list[dict[str, Any]]:
+    if df is None:
+        return []
+    if isinstance(df, list):
+        return [jsonable(r) for r in df]
+    clean = df.astype(object).where(df.notna(), None)
+    return [{str(k): jsonable(v) for k, v in r.items()} for r in clean.to_dict("records")]
+
+
+# ---- building ------------------------------------------------------------------------------------
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _plan_part(plan_result: Any) -> PlanPart | None:
+    if plan_result is None:
+        return None
+    return PlanPart(
+        feasible=None if _get(plan_result, "feasible") is None else bool(_get(plan_result, "feasible")),
+        why=str(_get(plan_result, "why", "") or ""),
+        binding=str(_get(plan_result, "binding", "") or ""),
+        ranked=records(_get(plan_result, "ranked")),
+        pareto=records(_get(plan_result, "pareto")),
+        nearest=records(_get(plan_result, "nearest")),
+    )
+
+
+def _assumptions_table(assumptions: Any, plan_result: Any) -> list[dict[str, Any]]:
+    from costmodel.assumptions import Assumptions
+
+    a = assumptions if assumptions is not None else _get(plan_result, "assumptions")
+    if a is None:
+        a = Assumptions()
+    elif isinstance(a, dict):
+        a = Assumptions(**a)
+    return [jsonable(row) for row in a.defaults_table()]
+
+
+def _estimates(estimates: Any) -> list[dict[str, Any]]:
+    """Compared setups as rows shaped like the plan's ranked rows (count, power_kw added)."""
+    if estimates is None:
+        return []
+    rows = records(estimates) if isinstance(estimates, pd.DataFrame) else [jsonable(e) for e in estimates]
+    for r in rows:
+        if r.get("count") is None and r.get("device_count") is not None:
+            r["count"] = r["device_count"]
+        if r.get("power_kw") is None and isinstance(r.get("power_w"), (int, float)):
+            r["power_kw"] = r["power_w"] / 1000.0
+    return rows
+
+
+def _curves(curves: Any) -> dict[str, list[dict[str, Any]]]:
+    if curves is None:
+        return {}
+    if isinstance(curves, pd.DataFrame):
+        return {"curve": records(curves)}
+    if isinstance(curves, dict):
+        return {str(k): records(v) if isinstance(v, (pd.DataFrame, list)) else jsonable(v) for k, v in curves.items()}
+    return {"curve": records(list(curves))}
+
+
+def _sha256(path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def shown_devices(plan: PlanPart | None, estimates: list[dict[str, Any]]) -> list[str]:
+    """Device ids the report shows, best first, without repeats."""
+    out: list[str] = []
+    rows = (plan.ranked + plan.pareto + plan.nearest) if plan else []
+    for r in rows + estimates:
+        d = r.get("device")
+        if d and d not in out:
+            out.append(str(d))
+    return out
+
+
+def _evidence(store, workload: str, devices: list[str]) -> tuple[list[dict[str, Any]], int]:
+    """Measured and published rows behind the shown setups: best devices first, capped."""
+    if store is None or not workload or not devices:
+        return [], 0
+    df = store.measurements(workload=workload, device=devices)
+    if "status" in df.columns:
+        df = df[df["status"].isin(["ok", ""])]
+    total = len(df)
+    if not total:
+        return [], 0
+    order = {d: i for i, d in enumerate(devices)}
+    df = df.assign(_o=df["device"].map(order).fillna(len(order))).sort_values(["_o", "source"], kind="stable")
+    cols = [c for c in EVIDENCE_COLUMNS if c in df.columns]
+    return records(df[cols].head(MAX_EVIDENCE_ROWS)), total
+
+
+def _versions(store, workload: str) -> dict[str, Any]:
+    import costmodel
+
+    out: dict[str, Any] = {
+        "catalog_file": paths.CATALOG_CSV.name,
+        "catalog_sha256": _sha256(paths.CATALOG_CSV),
+        "workloads_sha256": _sha256(paths.WORKLOADS_CSV),
+        "costmodel": getattr(costmodel, "CODE_VERSION", ""),
+        "hwplan": "0.1.0",
+    }
+    if store is not None:
+        out["data_version"] = store.get_meta("seeded_data_version") or ""
+        out["store_rows"] = store.count()
+        if workload:
+            src = store.measurements(workload=workload)["source"].value_counts()
+            out["workload_rows_by_source"] = {str(k): int(v) for k, v in src.items()}
+    return out
+
+
+def _workload_row(workload: str) -> dict[str, Any]:
+    from hwplan.catalog import load_workloads
+
+    if not workload:
+        return {}
+    wl = load_workloads()
+    if workload not in wl.index:
+        return {"id": workload}
+    keep = ("id", "field", "task", "throughput_unit", "description", "lowest_precision", "source")
+    return {k: jsonable(wl.loc[workload].get(k)) for k in keep if k in wl.columns}
+
+
+def _device_rows(devices: list[str]) -> list[dict[str, Any]]:
+    from hwplan.catalog import load_catalog
+
+    cat = load_catalog()
+    return [jsonable(cat.loc[d].to_dict()) for d in devices if d in cat.index]
+
+
+def clean_text(value: Any, limit: int) -> str:
+    """A user string as stored: control characters out, length capped (escaping happens at render)."""
+    text = "" if value is None else str(value)
+    text = "".join(ch for ch in text if ch in "\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    return text.strip()[:limit]
+
+
+def build_snapshot(*, title: str, author: str = "", kind: str = "plan", inputs: dict | None = None,
+                   plan_result: Any = None, estimates: Any = None, curves: Any = None, assumptions: Any = None,
+                   store=None, report_id: str | None = None, created_at: str | None = None) -> Snapshot:
+    """Freeze a plan (or a comparison) and everything behind it into one Snapshot."""
+    from app.reports.charts import build_charts
+
+    if kind not in KINDS:
+        raise HwplanError(f"report kind '{kind}' is not known; use one of {', '.join(KINDS)}")
+    title = clean_text(title, TITLE_MAX_CHARS)
+    if not title:
+        raise HwplanError("a report needs a title; give one (for example 'H2 inference capacity')")
+    inputs = jsonable(dict(inputs or {}))
+    plan = _plan_part(plan_result)
+    ests = _estimates(estimates)
+    workload = str(inputs.get("workload") or (plan.ranked[0].get("workload") if plan and plan.ranked else "")
+                   or (ests[0].get("workload") if ests else "") or "")
+    devices = shown_devices(plan, ests)
+    top_devices = shown_devices(PlanPart(ranked=plan.ranked[:5]) if plan else None, ests[:5])
+    evidence, total = _evidence(store, workload, top_devices)
+    snap = Snapshot(
+        id=report_id or new_report_id(),
+        title=title,
+        author=clean_text(author, TITLE_MAX_CHARS),
+        created_at=created_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        kind=kind,
+        inputs=inputs,
+        versions=_versions(store, workload),
+        assumptions=_assumptions_table(assumptions, plan_result),
+        workload=_workload_row(workload),
+        plan=plan,
+        estimates=ests,
+        curves=_curves(curves),
+        devices=_device_rows(devices),
+        evidence=evidence,
+        evidence_total=total,
+    )
+    snap.charts = build_charts(snap)
+    return snap
+
+
+# ---- store ---------------------------------------------------------------------------------------
+
+def save_report(store, *, title: str, author: str = "", kind: str = "plan", inputs: dict | None = None,
+                plan_result: Any = None, estimates: Any = None, curves: Any = None, assumptions: Any = None) -> str:
+    """Store a frozen snapshot under a new unguessable id and return the id."""
+    snap = build_snapshot(title=title, author=author, kind=kind, inputs=inputs, plan_result=plan_result,
+                          estimates=estimates, curves=curves, assumptions=assumptions, store=store)
+    store.put_report(snap.id, snap.title, snap.author, snap.created_at, snap.model_dump(mode="json"))
+    return snap.id
+
+
+def load_report(store, report_id: object) -> Snapshot | None:
+    """The saved snapshot, or None for an id that is malformed, unknown, or whose payload is unreadable."""
+    if not is_valid_id(report_id):
+        return None
+    row = store.get_report(report_id)
+    if row is None or not isinstance(row.get("payload"), dict):
+        return None
+    try:
+        snap = Snapshot.model_validate(row["payload"])
+    except ValidationError:
+        return None
+    return snap if snap.id == report_id else None
