@@ -1,0 +1,282 @@
+"""Pure chart functions: a DataFrame in, a plotly Figure out. No Streamlit here, so every chart
+is tested without a server. Values arrive in SI units; axis titles carry the display unit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+BASIS_COLOURS = {"measured": "#2e9e44", "calibrated": "#2f6fd6", "roofline": "#e08a00"}
+PALETTE = ("#2f6fd6", "#e0572b", "#2e9e44", "#8a4fd1", "#d4a106", "#11a3b5")
+ENERGY_SCALE = "Viridis"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 420) -> go.Figure:
+    fig.update_layout(title=dict(text=title, x=0.0, xanchor="left"), height=height, template="plotly_white",
+                      margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
+                      hoverlabel=dict(namelength=-1))
+    fig.update_xaxes(title_text=x)
+    fig.update_yaxes(title_text=y)
+    return fig
+
+
+def log_axes(fig: go.Figure, x: bool = False, y: bool = False, money: bool = False) -> go.Figure:
+    """Log axes labelled at 1-2-5 steps with SI suffixes (money: plain dollars, never 'm' for milli)."""
+    for on, upd in ((x, fig.update_xaxes), (y, fig.update_yaxes)):
+        if on:
+            upd(type="log", dtick="D2", minor=dict(showgrid=False),
+                **({"tickformat": ",.3~r", "tickprefix": "$"} if money else {"tickformat": "~s"}))
+    return fig
+
+
+def _empty(title: str, message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, "", "", height=300)
+
+
+def setup_label(df: pd.DataFrame) -> pd.Series:
+    """'4 × nvidia-h100-sxm · fp8 · b64'."""
+    label = df["count"].astype(int).astype(str) + " × " + df["device"].astype(str)
+    if "precision" in df:
+        label = label + " · " + df["precision"].astype(str)
+    if "batch_size" in df:
+        b = pd.to_numeric(df["batch_size"], errors="coerce")
+        label = label + np.where(b.notna(), " · b" + b.fillna(0).astype(int).astype(str), "")
+    return label
+
+
+def pareto_chart(ranked: pd.DataFrame, pareto: pd.DataFrame | None = None, demand: float | None = None,
+                 unit: str = "samples/s") -> go.Figure:
+    """Monthly cost against throughput for each ranked setup; colour = energy per month; the Pareto
+    front (cheapest for its throughput) drawn as a line."""
+    title = "Cost against throughput (colour: energy per month)"
+    if ranked is None or ranked.empty:
+        return _empty(title, "No setup meets the demand and constraints")
+    df = ranked.copy()
+    df["label"] = setup_label(df)
+    energy = pd.to_numeric(df.get("energy_kwh_per_month"), errors="coerce")
+    on_front = pd.Series(False, index=df.index)
+    if pareto is not None and not pareto.empty and {"device", "count", "precision"} <= set(pareto.columns):
+        keys = set(zip(pareto["device"], pareto["count"].astype(int), pareto["precision"]))
+        on_front = pd.Series([k in keys for k in zip(df["device"], df["count"].astype(int), df["precision"])], index=df.index)
+        extra = pareto[[k not in set(zip(df["device"], df["count"].astype(int), df["precision"]))
+                        for k in zip(pareto["device"], pareto["count"].astype(int), pareto["precision"])]]
+        if not extra.empty:
+            extra = extra.assign(label=setup_label(extra))
+            df = pd.concat([df, extra], ignore_index=True)
+            on_front = pd.concat([on_front.reset_index(drop=True), pd.Series([True] * len(extra))], ignore_index=True)
+            energy = pd.to_numeric(df.get("energy_kwh_per_month"), errors="coerce")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=df["throughput"], y=df["usd_per_month"], mode="markers", name="setups",
+        marker=dict(size=np.where(on_front, 17, 13), symbol=np.where(on_front, "diamond", "circle"), color=energy,
+                    colorscale=ENERGY_SCALE, showscale=True, line=dict(width=1, color="#333"),
+                    colorbar=dict(title=dict(text="kWh / month"), thickness=12)),
+        customdata=np.stack([df["label"], energy.fillna(np.nan),
+                             np.where(on_front, "Pareto-optimal (cost, latency, energy)", "")], axis=1),
+        hovertemplate="%{customdata[0]}<br>%{x:,.4~s} " + unit
+                      + "<br>$%{y:,.0f} / month<br>%{customdata[1]:,.0f} kWh / month<br>%{customdata[2]}<extra></extra>",
+    ))
+    log_x = _spread(df["throughput"]) > 10
+    log_y = _spread(df["usd_per_month"]) > 10
+    top = df.iloc[0]
+    fig.add_annotation(x=_axis_pos(top["throughput"], log_x), y=_axis_pos(top["usd_per_month"], log_y),
+                       text="#1", showarrow=True, arrowhead=2, ax=-26, ay=-30)
+    if demand:
+        fig.add_vline(x=demand, line=dict(color="#e0572b", dash="dash"), annotation_text="demand",
+                      annotation_position="top left")
+    log_axes(fig, x=log_x, y=False)
+    if log_y:
+        log_axes(fig, y=True, money=True)
+    else:
+        fig.update_yaxes(tickprefix="$", rangemode="tozero")
+    fig.update_layout(showlegend=False)
+    fig.add_annotation(text="◆ Pareto-optimal (cost, latency, energy)   ● ranked", showarrow=False, x=0, y=1.06,
+                       xref="paper", yref="paper", xanchor="left", font=dict(size=11, color="#555"))
+    return _layout(fig, title, f"throughput ({unit}{', log' if log_x else ''})",
+                   f"cost (USD / month{', log' if log_y else ''})")
+
+
+def _spread(values) -> float:
+    v = pd.to_numeric(pd.Series(values), errors="coerce")
+    v = v[v > 0]
+    return float(v.max() / v.min()) if len(v) else 1.0
+
+
+def _axis_pos(v, log: bool) -> float:
+    return math.log10(v) if log and v > 0 else float(v)
+
+
+def interval_chart(ranked: pd.DataFrame, unit: str = "samples/s", demand: float | None = None) -> go.Figure:
+    """Each setup's throughput estimate with its low–high interval, coloured by basis."""
+    title = "Throughput estimate and interval, by basis"
+    if ranked is None or ranked.empty:
+        return _empty(title, "No setups to show")
+    df = ranked.head(12).iloc[::-1].copy()
+    df["label"] = ("#" + df["rank"].astype(int).astype(str) + "  " if "rank" in df else "") + setup_label(df)
+    fig = go.Figure()
+    for basis, colour in BASIS_COLOURS.items():
+        part = df[df["basis"] == basis]
+        if part.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=part["throughput"], y=part["label"], mode="markers", name=basis,
+            marker=dict(color=colour, size=11),
+            error_x=dict(type="data", symmetric=False, array=part["high"] - part["throughput"],
+                         arrayminus=part["throughput"] - part["low"], color=colour, thickness=2, width=6),
+            hovertemplate="%{y}<br>%{x:,.4~s} " + unit + "<extra>" + basis + "</extra>",
+        ))
+    if demand:
+        fig.add_vline(x=demand, line=dict(color="#e0572b", dash="dash"), annotation_text="demand",
+                      annotation_position="bottom right")
+    log_axes(fig, x=True)
+    fig.update_yaxes(categoryorder="array", categoryarray=list(df["label"]))  # #1 on top, whatever its basis
+    return _layout(fig, title, f"throughput ({unit}, log)", "", height=max(300, 60 + 32 * len(df)))
+
+
+def curve_chart(curves: pd.DataFrame, y: str, title: str, y_title: str, log_y: bool = False, money: bool = False) -> go.Figure:
+    """One line per setup × precision over batch size (setup = colour, precision = dash)."""
+    if curves is None or curves.empty or y not in curves or curves[y].notna().sum() == 0:
+        return _empty(title, "No curve for these setups")
+    fig = go.Figure()
+    dashes = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+    setups = list(dict.fromkeys(curves["setup"]))
+    precs = list(dict.fromkeys(curves["precision"]))
+    for i, s in enumerate(setups):
+        for j, p in enumerate(precs):
+            part = curves[(curves["setup"] == s) & (curves["precision"] == p)].sort_values("batch_size")
+            part = part[part[y].notna()]
+            if part.empty:
+                continue
+            fig.add_trace(go.Scatter(x=part["batch_size"], y=part[y], mode="lines+markers", name=f"{s} · {p}",
+                                     line=dict(color=PALETTE[i % len(PALETTE)], dash=dashes[j % len(dashes)]),
+                                     hovertemplate=f"{s} · {p}<br>batch %{{x}}<br>%{{y:,.4~s}}<extra></extra>"))
+    fig.update_xaxes(type="log", tickvals=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
+    log_axes(fig, y=log_y, money=money)
+    return _layout(fig, title, "batch size per device (log)", y_title)
+
+
+def perf_per_watt_chart(curves: pd.DataFrame, unit: str = "samples/s") -> go.Figure:
+    per = unit.replace("/s", "")
+    return curve_chart(curves, "perf_per_watt", "Performance per watt over batch size and precision",
+                       f"{per} per joule ({unit} per W)")
+
+
+def cost_curve_chart(curves: pd.DataFrame, unit: str = "samples/s") -> go.Figure:
+    per = unit.replace("/s", "")
+    return curve_chart(curves, "usd_per_million_units", "Cost per million over batch size and precision",
+                       f"USD per million {per} (log)", log_y=True, money=True)
+
+
+def roofline_chart(devices: pd.DataFrame, points: pd.DataFrame | None = None, precision: str = "") -> go.Figure:
+    """Roofline per device (peak FLOP/s and memory bandwidth from the catalog) with measured points.
+
+    devices: device, peak_flops (FLOP/s), mem_bw_bytes_s; points: device, intensity (FLOP/byte),
+    achieved_flops (FLOP/s per device), label."""
+    title = "Roofline with measured points" + (f" ({precision} peak)" if precision else "")
+    if devices is None or devices.empty:
+        return _empty(title, "No devices selected")
+    d = devices.dropna(subset=["peak_flops", "mem_bw_bytes_s"])
+    if d.empty:
+        return _empty(title, "The catalog has no peak or bandwidth for these devices")
+    ridge = (d["peak_flops"] / d["mem_bw_bytes_s"]).to_numpy()
+    lo = 0.1
+    hi = max(1e4, float(np.nanmax(ridge)) * 20)
+    if points is not None and not points.empty:
+        lo = min(lo, float(points["intensity"].min()) / 2)
+        hi = max(hi, float(points["intensity"].max()) * 2)
+    xs = np.logspace(math.log10(lo), math.log10(hi), 60)
+    fig = go.Figure()
+    colour = {}
+    for i, row in enumerate(d.itertuples(index=False)):
+        c = PALETTE[i % len(PALETTE)]
+        colour[row.device] = c
+        name = row.device + (f" · {row.precision}" if "precision" in d.columns else "")
+        fig.add_trace(go.Scatter(x=xs, y=np.minimum(row.peak_flops, row.mem_bw_bytes_s * xs), mode="lines",
+                                 name=name, line=dict(color=c, width=2),
+                                 hovertemplate=name + "<br>%{x:.3g} FLOP/byte<br>%{y:.3~s}FLOP/s<extra>roofline</extra>"))
+    if points is not None and not points.empty:
+        for dev, part in points.groupby("device", sort=False):
+            fig.add_trace(go.Scatter(x=part["intensity"], y=part["achieved_flops"], mode="markers",
+                                     name=f"{dev} measured", marker=dict(color=colour.get(dev, "#555"), size=9,
+                                                                         symbol="circle-open", line=dict(width=2)),
+                                     text=part.get("label"), hovertemplate="%{text}<br>%{x:.3g} FLOP/byte<br>"
+                                     "%{y:.3~s}FLOP/s<extra>measured</extra>"))
+    fig.update_xaxes(type="log", dtick=1, tickformat="~s")
+    fig.update_yaxes(type="log", dtick=1, exponentformat="SI", tickformat="~s")
+    return _layout(fig, title, "arithmetic intensity (FLOP / byte, log)", "achieved FLOP/s per device (log)")
+
+
+def scaling_chart(df: pd.DataFrame) -> go.Figure:
+    """Parallel efficiency E = P_total / (N · P_single) over device count, one line per setup."""
+    title = "Parallel efficiency over device count"
+    if df is None or df.empty:
+        return _empty(title, "No scaling curve for these setups")
+    fig = go.Figure()
+    for i, (s, part) in enumerate(df.groupby("setup", sort=False)):
+        part = part.sort_values("count")
+        fig.add_trace(go.Scatter(x=part["count"], y=part["parallel_efficiency"] * 100, mode="lines+markers", name=s,
+                                 line=dict(color=PALETTE[i % len(PALETTE)]),
+                                 hovertemplate=s + "<br>%{x} devices<br>%{y:.0f}% efficient<extra></extra>"))
+    fig.add_hline(y=100, line=dict(color="#9aa5b1", dash="dot"))
+    fig.update_xaxes(type="log", dtick=math.log10(2))
+    fig.update_yaxes(range=[0, 110], ticksuffix="%")
+    return _layout(fig, title, "devices (log₂)", "parallel efficiency")
+
+
+def measured_vs_predicted_chart(df: pd.DataFrame, unit: str = "samples/s") -> go.Figure:
+    """Measured throughput against the model's prediction (with interval); the diagonal is perfect."""
+    title = "Measured against predicted"
+    if df is None or df.empty:
+        return _empty(title, "No measurement exists for these setups yet")
+    fig = go.Figure()
+    for i, (s, part) in enumerate(df.groupby("setup", sort=False)):
+        fig.add_trace(go.Scatter(
+            x=part["predicted"], y=part["measured"], mode="markers", name=s,
+            marker=dict(color=PALETTE[i % len(PALETTE)], size=10),
+            error_x=dict(type="data", symmetric=False, array=part["high"] - part["predicted"],
+                         arrayminus=part["predicted"] - part["low"], thickness=1.5),
+            text=part.get("label"),
+            hovertemplate="%{text}<br>predicted %{x:,.4~s}<br>measured %{y:,.4~s} " + unit + "<extra></extra>"))
+    lo = float(min(df["measured"].min(), df["low"].min())) * 0.7
+    hi = float(max(df["measured"].max(), df["high"].max())) * 1.4
+    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="measured = predicted",
+                             line=dict(color="#9aa5b1", dash="dot"), hoverinfo="skip"))
+    log_axes(fig, x=True, y=True)
+    return _layout(fig, title, f"predicted ({unit}, log)", f"measured ({unit}, log)")
+
+
+def catalog_bar_chart(cat: pd.DataFrame, column: str, title: str, unit: str) -> go.Figure:
+    """One bar per device for one catalog column, coloured by kind."""
+    if cat is None or cat.empty or column not in cat or cat[column].notna().sum() == 0:
+        return _empty(title, "No values for these devices")
+    df = cat[["id", "kind", column]].dropna().sort_values(column, ascending=True)
+    kinds = list(dict.fromkeys(df["kind"]))
+    fig = go.Figure()
+    for i, k in enumerate(kinds):
+        part = df[df["kind"] == k]
+        fig.add_trace(go.Bar(x=part[column], y=part["id"], orientation="h", name=k,
+                             marker_color=PALETTE[i % len(PALETTE)],
+                             hovertemplate="%{y}<br>%{x:,.4~g} " + unit + "<extra>" + k + "</extra>"))
+    fig.update_layout(barmode="overlay", yaxis=dict(categoryorder="total ascending"))
+    return _layout(fig, title, unit, "", height=max(300, 80 + 22 * len(df)))
+
+
+def source_counts_chart(df: pd.DataFrame) -> go.Figure:
+    """Stored rows per workload, stacked by source."""
+    title = "Stored results per workload and source"
+    if df is None or df.empty:
+        return _empty(title, "No results stored")
+    counts = df.groupby(["workload", "source"]).size().unstack(fill_value=0)
+    fig = go.Figure()
+    colours = {"published": "#2f6fd6", "profiler": "#2e9e44", "upload": "#e0572b"}
+    for src in counts.columns:
+        fig.add_trace(go.Bar(x=counts.index, y=counts[src], name=src, marker_color=colours.get(src, "#888")))
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, "workload", "rows", height=320)

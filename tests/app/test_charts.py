@@ -1,0 +1,79 @@
+"""Chart functions are pure: DataFrame in, Figure out, no Streamlit."""
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from app import charts
+
+
+def ranked():
+    return pd.DataFrame({
+        "rank": [1, 2, 3], "device": ["nvidia-l4", "nvidia-a100-sxm-80gb", "nvidia-h100-sxm"], "device_kind": "gpu",
+        "count": [2, 1, 1], "precision": ["int8", "int8", "fp8"], "batch_size": [8, 32, 64],
+        "throughput": [10_500.0, 12_000.0, 30_000.0], "low": [8_000.0, 9_000.0, 24_000.0],
+        "high": [13_000.0, 15_000.0, 38_000.0], "basis": ["measured", "calibrated", "roofline"],
+        "usd_per_month": [800.0, 1350.0, 3000.0], "energy_kwh_per_month": [110.0, 290.0, 500.0],
+        "power_kw": [0.15, 0.4, 0.7],
+    })
+
+
+def test_pareto_chart_has_setups_energy_colour_and_demand_line():
+    fig = charts.pareto_chart(ranked(), ranked().iloc[[0, 2]], demand=10_000, unit="samples/s")
+    assert isinstance(fig, go.Figure)
+    pts = fig.data[0]
+    assert list(pts.x) == [10_500.0, 12_000.0, 30_000.0]
+    assert list(pts.marker.color) == [110.0, 290.0, 500.0]
+    assert list(pts.marker.symbol) == ["diamond", "circle", "diamond"]
+    assert "Cost against throughput" in fig.layout.title.text
+    assert "samples/s" in fig.layout.xaxis.title.text and "USD / month" in fig.layout.yaxis.title.text
+    assert any(s.x0 == 10_000 for s in fig.layout.shapes)
+
+
+def test_empty_inputs_give_a_labelled_empty_chart():
+    for fig in (charts.pareto_chart(pd.DataFrame()), charts.interval_chart(pd.DataFrame()),
+                charts.scaling_chart(pd.DataFrame()), charts.measured_vs_predicted_chart(pd.DataFrame()),
+                charts.perf_per_watt_chart(pd.DataFrame()), charts.roofline_chart(pd.DataFrame())):
+        assert len(fig.data) == 0 and fig.layout.annotations and fig.layout.title.text
+
+
+def test_interval_chart_groups_by_basis_with_asymmetric_errors():
+    fig = charts.interval_chart(ranked(), "samples/s")
+    assert [t.name for t in fig.data] == ["measured", "calibrated", "roofline"]
+    assert list(fig.data[0].error_x.array) == [2_500.0] and list(fig.data[0].error_x.arrayminus) == [2_500.0]
+
+
+def test_curve_charts_one_line_per_setup_and_precision():
+    curves = pd.DataFrame({"setup": ["A"] * 4 + ["B"] * 2, "precision": ["fp8", "fp8", "int8", "int8", "bf16", "bf16"],
+                           "batch_size": [1, 8, 1, 8, 1, 8], "perf_per_watt": [10, 20, 12, 25, 5, 9],
+                           "usd_per_million_units": [1.0, 0.5, 0.9, 0.4, 2.0, 1.5]})
+    fig = charts.perf_per_watt_chart(curves, "tokens/s")
+    assert [t.name for t in fig.data] == ["A · fp8", "A · int8", "B · bf16"]
+    assert "tokens per joule" in fig.layout.yaxis.title.text
+    assert charts.cost_curve_chart(curves, "tokens/s").layout.yaxis.type == "log"
+
+
+def test_roofline_lines_bend_at_the_ridge_and_points_are_drawn():
+    dev = pd.DataFrame({"device": ["x"], "precision": ["bf16"], "peak_flops": [1e15], "mem_bw_bytes_s": [1e12]})
+    pts = pd.DataFrame({"device": ["x"], "intensity": [50.0], "achieved_flops": [3e13], "label": ["1 × x"]})
+    fig = charts.roofline_chart(dev, pts)
+    line = fig.data[0]
+    assert max(line.y) == 1e15 and min(line.y) < 1e15
+    assert fig.data[1].x[0] == 50.0
+
+
+def test_scaling_and_measured_vs_predicted():
+    sc = pd.DataFrame({"setup": ["a"] * 3, "count": [1, 2, 4], "parallel_efficiency": [1.0, 0.9, 0.8]})
+    fig = charts.scaling_chart(sc)
+    assert list(fig.data[0].y) == [100.0, 90.0, 80.0]
+    mvp = pd.DataFrame({"setup": ["a", "b"], "measured": [100.0, 200.0], "predicted": [110.0, 190.0],
+                        "low": [90.0, 150.0], "high": [130.0, 240.0], "label": ["a", "b"]})
+    fig = charts.measured_vs_predicted_chart(mvp)
+    assert fig.data[-1].name == "measured = predicted" and len(fig.data) == 3
+
+
+def test_catalog_bar_chart_and_source_counts():
+    cat = pd.DataFrame({"id": ["a", "b", "c"], "kind": ["gpu", "gpu", "tpu"], "mem_gb": [80.0, 40.0, 16.0]})
+    fig = charts.catalog_bar_chart(cat, "mem_gb", "Memory", "GB")
+    assert sorted(t.name for t in fig.data) == ["gpu", "tpu"]
+    rows = pd.DataFrame({"workload": ["r", "r", "b"], "source": ["published", "upload", "published"]})
+    assert {t.name for t in charts.source_counts_chart(rows).data} == {"published", "upload"}
