@@ -144,6 +144,7 @@ def cmd_app(args) -> int:
     env = dict(os.environ)
     env["HWPLAN_DB"] = as_db_url(args.db) if args.db else default_db_url()
     cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(args.port),
-           "--server.address", args.address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.address", args.address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "viewer", "--server.maxUploadSize", "50"]
     print(f"hwplan dashboard on http://{args.address}:{args.port}  (store: {env['HWPLAN_DB']})", file=sys.stderr)
     return subprocess.call(cmd, env=env)

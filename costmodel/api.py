@@ -210,6 +210,12 @@ class Estimate:
     usd_per_month_owned: float | None = None
     energy_kwh_per_month: float | None = None
     co2_kg_per_month: float | None = None
+    tensor_parallel: int = 1
+    pipeline_parallel: int = 1
+    latency_p50_s: float | None = None
+    overhead_s: float | None = None
+    peak_throughput: float | None = None
+    flops_per_unit: float | None = None
 
     @property
     def usd_per_million_units(self) -> dict:
@@ -335,6 +341,19 @@ def _estimate(model, workload, device, w, d, p, e, count, s, mode, a, phase="", 
     else:
         detail = ("spec-sheet roofline (catalog peaks and bandwidth) with efficiency priors fitted on other "
                   "workloads; no row of this workload was measured")
+    tp_, pp_, reps = int(e["tensor_parallel"]), int(e["pipeline_parallel"]), int(e["replicas"])
+    if bool(e["fits"]):
+        detail += (f"; parallelism: {reps} replica(s) of {tp_ * pp_} device(s) (tensor parallel {tp_} x pipeline "
+                   f"{pp_}), batch {int(e['batch'])} per replica")
+        if model.wl["is_llm"][w]:
+            detail += " (group sizes up to a node tried; the highest throughput kept)"
+    fitted = (model.overhead or {}).get("fitted", {})
+    detail += (f"; fixed overhead {float(e['overhead_s']) * 1e6:,.0f} us per batch ("
+               + (f"fitted from this device's batch sweeps, x{fitted[device]['factor']:.2f} the prior" if device in fitted
+                  else f"estimate: {model.dev['kind'][d]} prior, host round trip + per-layer launch") + ")")
+    pk = float(e["peak_throughput"])
+    if np.isfinite(pk) and pk > 0 and tp >= pk * (1 - 1e-9):
+        detail += "; capped at 100% of the compute peak for the FLOPs counted"
     detail += f"; work model: {model.wl['basis'][w]}"
     if auto:
         detail += f"; precision auto: fastest allowed ({PRECISIONS[p]})"
@@ -362,6 +381,9 @@ def _estimate(model, workload, device, w, d, p, e, count, s, mode, a, phase="", 
         phase=phase, replicas=int(e["replicas"]), devices_per_replica=int(e["group"]), fits=fits, note=note,
         usd_per_month_cloud=_clean(c["usd_per_month_cloud"]), usd_per_month_owned=_clean(c["usd_per_month_owned"]),
         energy_kwh_per_month=_clean(c["energy_kwh_per_month"]), co2_kg_per_month=_clean(c["co2_kg_per_month"]),
+        tensor_parallel=int(e["tensor_parallel"]), pipeline_parallel=int(e["pipeline_parallel"]),
+        latency_p50_s=float(e["latency_p50_s"]) if fits else None, overhead_s=_clean(e["overhead_s"]),
+        peak_throughput=_clean(e["peak_throughput"]), flops_per_unit=_clean(e["flops_per_unit"]),
     )
 
 
@@ -409,6 +431,8 @@ def scaling_curve(model: PerformanceModel, workload: str, device: str, counts, p
     return pd.DataFrame({"count": counts.astype(int), "throughput": ev["throughput"], "low": ev["low"], "high": ev["high"],
                          "parallel_efficiency": ev["parallel_eff"], "precision": PRECISIONS[ps[0]],
                          "devices_per_replica": ev["group"].astype(int), "replicas": ev["replicas"].astype(int),
+                         "tensor_parallel": ev["tensor_parallel"].astype(int),
+                         "pipeline_parallel": ev["pipeline_parallel"].astype(int),
                          "bound": [BOUNDS[i] for i in ev["bound"]]})
 
 

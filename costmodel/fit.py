@@ -27,6 +27,11 @@ IMPLAUSIBLE_RATIO = (1e-3, 30.0)
 SCALES = {"workload": 3.0, "server": 1.0, "training": 1.0, "kind": 1.0, "vendor": 0.5, "workload_kind": 0.5,
           "precision": 0.5, "numeric": 0.3, "device": 0.5, "workload_device": 0.3}
 ALPHA = 1.0
+# A group effect (kind, vendor, workload x kind) backed by n distinct devices keeps n / (n + N0) of
+# its prior scale: one device -> 1/4 (its deviation stays mostly with the device), ten -> 0.77.
+GROUP_SUPPORT_N0 = 3.0
+# Per-batch overhead from rows with batch sweeps: at least this many distinct batch sizes per group.
+OVERHEAD_MIN_BATCHES = 3
 
 
 def device_table(catalog: pd.DataFrame) -> dict:
@@ -149,6 +154,49 @@ def _priors(meas: pd.DataFrame | None, devices: list[str], dev: dict) -> tuple[n
     return ec0, em0, comm, info
 
 
+def fit_overhead(rows: pd.DataFrame, model: PerformanceModel) -> dict:
+    """Per-device factor on the kind's fixed-overhead prior, from rows that sweep the batch and record
+    latency (today: the profiler's rows). For each (run, workload, device, precision, phase) with at
+    least OVERHEAD_MIN_BATCHES batch sizes, latency_p50 = o + b x tau is fitted by least squares; the
+    device's factor is the median of o / prior over its groups (clipped to 0.05-20). Other devices keep
+    the prior (factor 1)."""
+    from costmodel.model import OVERHEAD_PRIOR_BASIS, overhead_per_pass
+
+    D = len(model.devices)
+    mult = np.ones(D)
+    out = {"mult": mult.tolist(), "basis": "prior by kind (" + OVERHEAD_PRIOR_BASIS + ")", "fitted": {}}
+    if not len(rows) or "latency_p50_s" not in rows:
+        return out
+    r = rows.copy()
+    r["lat"] = pd.to_numeric(r["latency_p50_s"], errors="coerce")
+    r = r[(r["lat"] > 0) & (r["b"] > 0) & (r["si"] != 2)
+          & ~((np.asarray(model.wl["is_llm"])[r["wi"].to_numpy()] > 0) & (r["phi"].to_numpy() == 0))]
+    ratios: dict[int, list[float]] = {}
+    if "backend" not in r:
+        r["backend"] = ""
+    r["backend"] = r["backend"].astype("string").fillna("").astype(str)
+    for (_, _, wi, di, _, _), grp in r.groupby(["run_id", "backend", "wi", "di", "pi", "phi"]):
+        if grp["b"].nunique() < OVERHEAD_MIN_BATCHES:
+            continue
+        xb, yl = grp["b"].to_numpy(float), grp["lat"].to_numpy(float)
+        slope, icpt = np.polyfit(xb, yl, 1)
+        if not (np.isfinite(icpt) and slope > 0):
+            continue
+        prior = float(overhead_per_pass(model, int(wi), int(di)))
+        ratios.setdefault(int(di), []).append(max(icpt, 0.0) / prior if prior > 0 else 1.0)
+    fitted = {}
+    for di, v in ratios.items():
+        mult[di] = float(np.clip(np.median(v), 0.05, 20.0))
+        fitted[model.devices[di]] = {"factor": mult[di], "groups": len(v)}
+    if fitted:
+        names = ", ".join("%s x%.2f" % (k, v["factor"]) for k, v in fitted.items())
+        out["basis"] = (f"fitted from batch sweeps with latency on {len(fitted)} device(s) ({names}); "
+                        "others: prior by kind (" + OVERHEAD_PRIOR_BASIS + ")")
+    out["mult"] = mult.tolist()
+    out["fitted"] = fitted
+    return out
+
+
 class Design:
     """Feature columns of the efficiency regression for (workload, device, precision, scenario)."""
 
@@ -179,6 +227,40 @@ class Design:
             o += k
         self.k = o
         self.scales = np.concatenate([np.full(k, SCALES[name]) for name, k in self.blocks])
+        self.base_scales = self.scales.copy()
+        self.years = np.asarray(dev["year"], dtype=float)
+        self.support_info: dict = {}
+
+    def set_support(self, wi: np.ndarray, di: np.ndarray) -> None:
+        """Shrink group effects (kind, vendor, workload x kind) by how many distinct devices stand behind
+        them: scale x n / (n + GROUP_SUPPORT_N0). SKUs of one vendor, kind and launch year count as one
+        device (Qualcomm AI 100 Pro and Standard are one chip). An effect no row supports keeps its prior
+        scale (its coefficient is 0 anyway)."""
+        chip = {}
+        for d in range(self.D):
+            chip.setdefault((self.vendor_idx[d], self.kind_idx[d], self.years[d]), len(chip))
+        chip_of = np.array([chip[(self.vendor_idx[d], self.kind_idx[d], self.years[d])] for d in range(self.D)])
+        scales = self.base_scales.copy()
+        o = self.offsets
+        K = len(self.kinds)
+        info = {}
+        groups = [("kind", lambda d, w: self.kind_idx[d], len(self.kinds)),
+                  ("vendor", lambda d, w: self.vendor_idx[d], len(self.vendors)),
+                  ("workload_kind", lambda d, w: w * K + self.kind_idx[d], self.W * K)]
+        for name, key, size in groups:
+            chips: dict[int, set] = {}
+            for w, d in set(zip(np.asarray(wi).tolist(), np.asarray(di).tolist())):
+                chips.setdefault(int(key(d, w)), set()).add(int(chip_of[d]))
+            for j in range(size):
+                nd = len(chips.get(j, ()))
+                if nd:
+                    scales[o[name] + j] *= nd / (nd + GROUP_SUPPORT_N0)
+            if name == "kind":
+                info["kind_devices"] = {self.kinds[j]: len(v) for j, v in chips.items()}
+            elif name == "vendor":
+                info["vendor_devices"] = {self.vendors[j]: len(v) for j, v in chips.items()}
+        self.support_info = info
+        self.scales = scales
 
     def matrix(self, w, d, p, s) -> np.ndarray:
         w, d, p, s = (np.asarray(x, dtype=int) for x in (w, d, p, s))
@@ -223,9 +305,16 @@ def fit_performance_model(meas: pd.DataFrame | None, catalog: pd.DataFrame, work
     eta = np.zeros((W, D, P, S))
     basis = np.full((W, D, S), 2, dtype=int)
     if len(rows):
+        model.overhead = fit_overhead(rows, model)
+        model._arrays = None
         base = evaluate(model, rows["wi"], rows["di"], rows["pi"], rows["b"], rows["n"], rows["si"], rows["phi"], eta_on=False)
         ok = (base["throughput"] > 0) & np.isfinite(base["throughput"])
         ratio = rows["y_tp"].to_numpy() / np.where(ok, base["throughput"], 1.0)
+        # the correction scales the roofline time only: measured batch time minus the fixed overhead
+        t_meas = base["replicas"] * base["units_per_batch"] / np.maximum(rows["y_tp"].to_numpy(), 1e-30)
+        t_meas_core = np.maximum(t_meas - base["overhead_s"], 0.2 * t_meas)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y_all = np.log(base["t_core_s"] / t_meas_core)
         plausible = (ratio < IMPLAUSIBLE_RATIO[1]) & (ratio > IMPLAUSIBLE_RATIO[0])
         model.meta["rows_left_out"] = {
             "setup does not fit device memory by the work model": int((~ok).sum()),
@@ -234,12 +323,13 @@ def fit_performance_model(meas: pd.DataFrame | None, catalog: pd.DataFrame, work
         model.meta["implausible_rows"] = rows.loc[ok & ~plausible, ["run_id", "workload", "device", "throughput"]].astype(str).to_dict("records")[:20]
         ok = ok & plausible
         rows = rows[ok].reset_index(drop=True)
-        base_tp = base["throughput"][ok]
-        y = np.log(rows["y_tp"].to_numpy() / base_tp)
+        y = y_all[ok]
         rows["y"] = y
         dup = rows.groupby(["run_id", "workload", "si", "phi", "b"])["y"].transform("size").to_numpy()
         sw = 1.0 / dup
         X = design.matrix(rows["wi"], rows["di"], rows["pi"], rows["si"])
+        design.set_support(rows["wi"].to_numpy(), rows["di"].to_numpy())
+        model.meta["group_support"] = design.support_info
         reg = ShrunkRidge(alpha=ALPHA, column_scales=design.scales).fit(X, y, sample_weight=sw)
         # eta for every combination
         gw, gd, gp, gs = np.meshgrid(np.arange(W), np.arange(D), np.arange(P), np.arange(S), indexing="ij")

@@ -30,11 +30,20 @@ def candidate_grid(model: PerformanceModel, w: int, kinds=None, batches=BATCHES,
     p = np.repeat(pp, nb * nc)
     b = np.tile(np.repeat(np.asarray(batches, dtype=float), nc), len(dd))
     n = np.tile(np.asarray(counts, dtype=float), len(dd) * nb)
-    return {"d": d, "p": p, "b": b, "n": n}
+    return {"d": d, "p": p, "b": b, "n": n, "nc": nc}
 
 
-def evaluate_grid(model, w, grid, s, a: Assumptions, pricing: str) -> dict:
-    ev = evaluate(model, w, grid["d"], grid["p"], grid["b"], grid["n"], s)
+def evaluate_grid(model, w, grid, s, a: Assumptions, pricing: str, latency_limit_s: float | None = None) -> dict:
+    nc = grid.get("nc")
+    if nc and len(grid["d"]):
+        # the per-replica work depends on (device, precision, batch) only: evaluate it once per row of
+        # the (setups x counts) grid and broadcast the replica count over the counts
+        k = len(grid["d"]) // nc
+        ev = evaluate(model, w, grid["d"].reshape(k, nc)[:, :1], grid["p"].reshape(k, nc)[:, :1],
+                      grid["b"].reshape(k, nc)[:, :1], grid["n"][:nc][None, :], s, latency_limit_s=latency_limit_s)
+        ev = {key: np.ravel(v) for key, v in ev.items()}
+    else:
+        ev = evaluate(model, w, grid["d"], grid["p"], grid["b"], grid["n"], s, latency_limit_s=latency_limit_s)
     price, cloud = prices(model.devices, model.dev["price_usd"], model.dev["cloud_usd_per_hour"], a)
     c = costs(grid["n"], ev["throughput"], ev["power_w"], ev["idle_w"], price[grid["d"]], cloud[grid["d"]], a)
     ev.update(c)
@@ -65,7 +74,7 @@ def run_plan(model: PerformanceModel, demand, a: Assumptions, top: int = 10):
     if len(grid["d"]) == 0:
         raise HwplanError(f"no device{' of kind ' + ','.join(kinds) if kinds else ''} in the catalog has a peak for a "
                           f"precision that meets {demand.workload}'s accuracy target")
-    ev = evaluate_grid(model, w, grid, s, a, demand.pricing)
+    ev = evaluate_grid(model, w, grid, s, a, demand.pricing, latency_limit_s=L)
     n = grid["n"]
     tp = ev["throughput"]
     priced = np.isfinite(ev["usd_per_month"])
@@ -139,7 +148,9 @@ def _frame(model, grid, ev, idx, X, demand) -> pd.DataFrame:
         "usd_per_month_cloud": ev["usd_per_month_cloud"][idx], "usd_per_month_owned": ev["usd_per_month_owned"][idx],
         "energy_kwh_per_month": ev["energy_kwh_per_month"][idx], "co2_kg_per_month": ev["co2_kg_per_month"][idx],
         "energy_per_unit_j": ev["energy_per_unit_j"][idx], "parallel_efficiency": ev["parallel_eff"][idx],
-        "devices_per_replica": ev["group"][idx].astype(int), "meets_demand": tp >= X,
+        "devices_per_replica": ev["group"][idx].astype(int), "tensor_parallel": ev["tensor_parallel"][idx].astype(int),
+        "pipeline_parallel": ev["pipeline_parallel"][idx].astype(int), "replicas": ev["replicas"][idx].astype(int),
+        "meets_demand": tp >= X,
         "headroom": tp / X - 1.0,
     })
 

@@ -87,8 +87,14 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
     # 3. CPU rows the profiler measured
     prof_cpu = (meas["source"].astype(str) == "profiler") & (meas["device_kind"].astype(str) == "cpu")
     n_prof = int(prof_cpu.sum())
+    prof_note = ""
     if n_prof:
-        results.append(_held_out("profiler CPU rows", meas[~prof_cpu], meas[prof_cpu], cat, wls, spec))
+        res = _held_out("profiler CPU rows", meas[~prof_cpu], meas[prof_cpu], cat, wls, spec)
+        results.append(res)
+        if not len(res):
+            devs = sorted(meas.loc[prof_cpu, "device"].astype(str).unique())
+            prof_note = (f"profiler CPU rows: {n_prof} in the store, none usable (device {', '.join(devs)} is not a "
+                         "catalog id, or the rows failed); split skipped")
     allres = pd.concat([r for r in results if len(r)], ignore_index=True) if any(len(r) for r in results) else pd.DataFrame()
     report = {"generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "code_version": CODE_VERSION,
               "rows_in_store": int(len(meas)), "profiler_cpu_rows": n_prof, "targets": TARGETS,
@@ -108,6 +114,8 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
                          f" -> {'meets' if o['meets_targets'] else 'MISSES'} targets")
     if not n_prof:
         lines.append("profiler CPU rows: none in the store yet (data/measured/*.csv); split skipped")
+    elif prof_note:
+        lines.append(prof_note)
     report["summary_lines"] = lines
     report["seconds"] = round(time.perf_counter() - t0, 1)
     report["_rows"] = allres

@@ -176,11 +176,12 @@ def validate_measurements(
                 text = low
             out[col.name] = text.where(~blank, "" if not col.required else text)
     out = out[list(COLUMN_NAMES)]
-    problems += _row_rules(out, file, rows, known_workloads, known_devices)
+    problems += _row_rules(out, file, rows, known_workloads, known_devices,
+                           df["throughput"] if "throughput" in df.columns else None)
     return out, problems
 
 
-def _row_rules(df, file, rows, known_workloads, known_devices) -> list[Problem]:
+def _row_rules(df, file, rows, known_workloads, known_devices, raw_throughput=None) -> list[Problem]:
     """Rules across columns: what an ok row must carry, what published rows must cite."""
     problems: list[Problem] = []
     n = len(df)
@@ -188,7 +189,7 @@ def _row_rules(df, file, rows, known_workloads, known_devices) -> list[Problem]:
         return problems
     status = df["status"].astype("string").fillna("")
     ok = (status == "ok").to_numpy()
-    blank_tp = df["throughput"].isna().to_numpy()
+    blank_tp = (_blank(raw_throughput) if raw_throughput is not None else df["throughput"].isna()).to_numpy()
     for i in np.flatnonzero(ok & blank_tp):
         problems.append(Problem(file, rows[i], "throughput", "is empty on an ok row", "a number > 0"))
     blank_unit = _blank(df["throughput_unit"]).to_numpy()

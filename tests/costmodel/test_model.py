@@ -61,8 +61,9 @@ def test_auto_picks_fastest_allowed_precision(model):
     e = predict(model, "gpt-j", "nvidia-a100-sxm-80gb")  # A100: no fp8; gpt-j's floor is fp8, so int8 is not allowed
     assert e.precision in ("bf16", "fp16")
     assert "int8" not in supported_precisions(model, "gpt-j", "nvidia-a100-sxm-80gb")
-    curve = predict_curve(model, "resnet50", "nvidia-h100-sxm", batches=[64])
-    assert predict(model, "resnet50", "nvidia-h100-sxm").throughput == pytest.approx(curve["throughput"].max())
+    e = predict(model, "resnet50", "nvidia-h100-sxm")
+    curve = predict_curve(model, "resnet50", "nvidia-h100-sxm", batches=[e.batch_size])
+    assert e.throughput == pytest.approx(curve["throughput"].max())
 
 
 def test_unsupported_precision_says_what_is_supported(model):
