@@ -1,0 +1,86 @@
+"""The small Device contract every backend fills in, and the catalog lookup they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+PRECISION_ORDER = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
+
+
+@dataclass
+class DeviceInfo:
+    """One device as found (or not found) on this machine.
+
+    `id` is what `--device` takes (cpu, cuda:0, onnxrt:VitisAIExecutionProvider, ...); `name` is the raw
+    name the driver reports; `catalog_id` is the catalog row it matched, or None (rows then say 'unknown').
+    """
+
+    id: str
+    name: str
+    kind: str  # cpu gpu tpu fpga asic
+    backend: str  # cpu cuda rocm xla mps xpu hpu onnxrt
+    available: bool = True
+    reason: str = ""
+    catalog_id: str | None = None
+    torch_device: str | None = None  # None: not reachable through torch (ONNX Runtime only)
+    count: int = 1
+    precisions: tuple[str, ...] = ("fp32",)
+    memory_bytes: int | None = None
+    details: dict = field(default_factory=dict)
+    synchronize: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    def sync(self) -> None:
+        if self.synchronize is not None:
+            self.synchronize()
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id, "name": self.name, "kind": self.kind, "backend": self.backend,
+            "catalog_id": self.catalog_id, "available": self.available, "reason": self.reason,
+            "torch_device": self.torch_device, "precisions": list(self.precisions),
+            "memory_bytes": self.memory_bytes, **self.details,
+        }
+
+
+def missing(id_: str, name: str, kind: str, backend: str, reason: str) -> DeviceInfo:
+    """A stand-in for a device family that is not here, so `doctor` can say why."""
+    return DeviceInfo(id=id_, name=name, kind=kind, backend=backend, available=False, reason=reason, torch_device=None)
+
+
+def catalog_match(raw_name: str) -> tuple[str | None, str]:
+    """(catalog id or None, note). Never raises: a broken or missing catalog only means 'no match'."""
+    try:
+        from hwplan.catalog import match_device
+
+        found = match_device(raw_name)
+    except Exception as exc:  # noqa: BLE001 - the catalog is data another team edits; discovery must go on
+        return None, f"catalog unavailable ({exc.__class__.__name__})"
+    if found:
+        return found, ""
+    return None, f"'{raw_name}' is not in the catalog"
+
+
+def catalog_row(catalog_id: str | None) -> dict | None:
+    """The catalog row as a plain dict, or None."""
+    if not catalog_id:
+        return None
+    try:
+        from hwplan.catalog import load_catalog
+
+        cat = load_catalog()
+        if catalog_id not in cat.index:
+            return None
+        return {k: v for k, v in cat.loc[catalog_id].items()}
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def import_torch():
+    """torch, or None when it is not installed (the doctor still works without it)."""
+    try:
+        import torch
+
+        return torch
+    except Exception:  # noqa: BLE001
+        return None

@@ -1,0 +1,285 @@
+"""Energy: measured where a sensor exists (zeus over NVML / AMDSMI / RAPL, or NVML / RAPL directly when zeus is
+absent), otherwise estimated from the catalog's board and idle power and the measured utilisation.
+
+Every reading carries its `method`; an estimate is always `estimated-tdp`, never a sensor name.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+import resource
+import time
+from dataclasses import dataclass
+
+RAPL_GLOB = "/sys/class/powercap/intel-rapl:[0-9]*"
+
+
+@dataclass(frozen=True)
+class Sensor:
+    name: str
+    available: bool
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "available": self.available, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class EnergyReading:
+    """Energy over one timed window. `energy_j` None means not known (method 'none')."""
+
+    method: str
+    energy_j: float | None = None
+    power_avg_w: float | None = None
+    note: str = ""
+
+
+def _nvml_sensor() -> Sensor:
+    if importlib.util.find_spec("pynvml") is None:
+        return Sensor("nvml", False, "nvidia-ml-py is not installed")
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            n = pynvml.nvmlDeviceGetCount()
+        finally:
+            pynvml.nvmlShutdown()
+        return Sensor("nvml", n > 0, f"{n} NVIDIA GPU(s)" if n else "NVML found no GPU")
+    except Exception as exc:  # noqa: BLE001
+        return Sensor("nvml", False, f"NVML not usable: {exc.__class__.__name__}: {str(exc)[:120]}")
+
+
+def _amdsmi_sensor() -> Sensor:
+    if importlib.util.find_spec("amdsmi") is None:
+        return Sensor("amdsmi", False, "amdsmi is not installed")
+    if not _amd_library_present():
+        return Sensor("amdsmi", False, "amdsmi is installed but libamd_smi.so (ROCm's amd-smi-lib) is not")
+    try:
+        import amdsmi
+
+        amdsmi.amdsmi_init()
+        try:
+            n = len(amdsmi.amdsmi_get_processor_handles())
+        finally:
+            amdsmi.amdsmi_shut_down()
+        return Sensor("amdsmi", n > 0, f"{n} AMD GPU(s)" if n else "AMD SMI found no GPU")
+    except Exception as exc:  # noqa: BLE001
+        return Sensor("amdsmi", False, f"AMD SMI not usable: {exc.__class__.__name__}: {str(exc)[:120]}")
+
+
+def _amd_library_present() -> bool:
+    """amdsmi prints to stdout when its C library is missing; look for the library first to keep `doctor` clean."""
+    import ctypes.util
+
+    rocm = os.environ.get("ROCM_PATH", "/opt/rocm")
+    return bool(ctypes.util.find_library("amd_smi")) or any(
+        os.path.exists(os.path.join(rocm, d, "libamd_smi.so")) for d in ("lib", "lib64"))
+
+
+def rapl_domains() -> list[str]:
+    """Readable package-level RAPL counters (Intel, and AMD since Zen through the same powercap files)."""
+    out = []
+    for d in sorted(glob.glob(RAPL_GLOB)):
+        if os.access(os.path.join(d, "energy_uj"), os.R_OK):
+            out.append(d)
+    return out
+
+
+def _rapl_sensor() -> Sensor:
+    if not glob.glob(RAPL_GLOB):
+        return Sensor("rapl", False, "no /sys/class/powercap/intel-rapl (virtual machine or driver not loaded)")
+    if not rapl_domains():
+        return Sensor("rapl", False, "RAPL counters exist but are not readable (root only since CVE-2020-8694)")
+    return Sensor("rapl", True, f"{len(rapl_domains())} package domain(s)")
+
+
+def detect_sensors() -> list[Sensor]:
+    """Which energy sensors this machine has, and why not where missing. Never raises."""
+    out = []
+    for probe in (_nvml_sensor, _amdsmi_sensor, _rapl_sensor):
+        try:
+            out.append(probe())
+        except Exception as exc:  # noqa: BLE001
+            out.append(Sensor(probe.__name__.strip("_").replace("_sensor", ""), False, f"probe failed: {exc}"))
+    zeus = importlib.util.find_spec("zeus") is not None
+    out.append(Sensor("zeus", zeus, "reads NVML/AMDSMI/RAPL when they are available" if zeus else "zeus is not installed; NVML and RAPL are read directly"))
+    return out
+
+
+# ---- meters: start() before the timed loop, stop() after it ---------------------------------------------
+
+
+class NoMeter:
+    """No sensor and no catalog power: energy is not known, and the row says 'none'."""
+
+    def __init__(self, note: str):
+        self.note = note
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> EnergyReading:
+        return EnergyReading("none", note=self.note)
+
+
+class EstimatedMeter:
+    """P = P_idle + (P_board - P_idle) * utilisation, over the window; utilisation from the process's CPU time
+    (CPU devices) or taken as 1 while the accelerator runs the timed loop back to back."""
+
+    def __init__(self, board_w: float, idle_w: float | None, kind: str, cores: int = 1, source: str = "",
+                 clock=time.perf_counter, cpu_clock=None):
+        self.board_w, self.idle_w, self.kind, self.cores, self.source = board_w, idle_w, kind, max(1, cores), source
+        self.clock = clock
+        self.cpu_clock = cpu_clock or _process_cpu_s
+
+    def start(self) -> None:
+        self._t0, self._c0 = self.clock(), self.cpu_clock()
+
+    def utilisation(self) -> float:
+        wall = self.clock() - self._t0
+        if self.kind != "cpu":
+            return 1.0
+        if wall <= 0:
+            return 0.0
+        return min(1.0, max(0.0, (self.cpu_clock() - self._c0) / (wall * self.cores)))
+
+    def stop(self) -> EnergyReading:
+        wall = self.clock() - self._t0
+        util = self.utilisation()
+        idle = self.idle_w if self.idle_w is not None else 0.0
+        power = idle + (self.board_w - idle) * util
+        idle_note = "" if self.idle_w is not None else "; idle power not in catalog, taken as 0 W"
+        how = "process CPU time" if self.kind == "cpu" else "assumed busy for the whole timed loop"
+        return EnergyReading("estimated-tdp", power * wall, power,
+                             f"energy estimated (not measured): {idle:.0f} W idle + ({self.board_w:.0f} W board - idle) x "
+                             f"utilisation {util:.2f} ({how}) from {self.source}{idle_note}")
+
+
+def _process_cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
+
+
+class RaplMeter:
+    """Package energy from the powercap counters, with wrap-around."""
+
+    def __init__(self, domains: list[str]):
+        self.domains = domains
+
+    def _read(self) -> list[int]:
+        out = []
+        for d in self.domains:
+            with open(os.path.join(d, "energy_uj")) as fh:
+                out.append(int(fh.read()))
+        return out
+
+    def start(self) -> None:
+        self._t0, self._e0 = time.perf_counter(), self._read()
+
+    def stop(self) -> EnergyReading:
+        e1, wall = self._read(), time.perf_counter() - self._t0
+        total = 0
+        for d, a, b in zip(self.domains, self._e0, e1):
+            if b < a:
+                with open(os.path.join(d, "max_energy_range_uj")) as fh:
+                    b += int(fh.read())
+            total += b - a
+        j = total / 1e6
+        return EnergyReading("rapl", j, j / wall if wall > 0 else None, "RAPL package energy (whole socket)")
+
+
+class NvmlMeter:
+    """GPU energy from NVML's total-energy counter (Volta and later), read directly without zeus."""
+
+    def __init__(self, index: int):
+        import pynvml
+
+        self.pynvml = pynvml
+        pynvml.nvmlInit()
+        self.handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+
+    def start(self) -> None:
+        self._t0 = time.perf_counter()
+        self._e0 = self.pynvml.nvmlDeviceGetTotalEnergyConsumption(self.handle)  # mJ
+
+    def stop(self) -> EnergyReading:
+        e1 = self.pynvml.nvmlDeviceGetTotalEnergyConsumption(self.handle)
+        wall = time.perf_counter() - self._t0
+        j = (e1 - self._e0) / 1000.0
+        return EnergyReading("nvml", j, j / wall if wall > 0 else None, "NVML total energy counter")
+
+
+class ZeusMeter:
+    """Energy through zeus's ZeusMonitor (NVML, AMDSMI or RAPL underneath)."""
+
+    def __init__(self, method: str, gpu_index: int | None = None, cpu: bool = False):
+        from zeus.monitor import ZeusMonitor
+
+        self.method = method
+        self.gpu_index = gpu_index
+        self.monitor = ZeusMonitor(gpu_indices=[gpu_index] if gpu_index is not None else [],
+                                   cpu_indices=[0] if cpu else [])
+
+    def start(self) -> None:
+        self.monitor.begin_window("hwplan", sync_execution=False)
+
+    def stop(self) -> EnergyReading:
+        m = self.monitor.end_window("hwplan", sync_execution=False)
+        if self.gpu_index is not None:
+            j = float(m.gpu_energy[self.gpu_index])
+        else:
+            j = float(sum((m.cpu_energy or {}).values()))
+        return EnergyReading(self.method, j, j / m.time if m.time > 0 else None, f"zeus {self.method}")
+
+
+def make_meter(device, sensors: list[Sensor] | None = None):
+    """The best meter for `device`: a sensor if one reads it, else a catalog-power estimate, else none."""
+    sensors = sensors if sensors is not None else detect_sensors()
+    have = {s.name for s in sensors if s.available}
+    index = None
+    if device.torch_device and ":" in device.torch_device:
+        try:
+            index = int(device.torch_device.split(":")[1])
+        except ValueError:
+            index = None
+    # Each candidate in order of preference; one that fails to open falls through to the next, then to the estimate.
+    candidates = []
+    if device.backend == "cuda" and "nvml" in have and index is not None:
+        if "zeus" in have:
+            candidates.append(lambda: ZeusMeter("nvml", gpu_index=index))
+        candidates.append(lambda: NvmlMeter(index))
+    if device.backend == "rocm" and "amdsmi" in have and "zeus" in have and index is not None:
+        candidates.append(lambda: ZeusMeter("amdsmi", gpu_index=index))
+    if device.kind == "cpu" and device.backend == "cpu" and "rapl" in have:
+        candidates.append(lambda: RaplMeter(rapl_domains()))
+    for make in candidates:
+        try:
+            return make()
+        except Exception:  # noqa: BLE001
+            continue
+    from profiler.backends.base import catalog_row
+
+    row = catalog_row(device.catalog_id)
+    board = _num(row.get("board_power_w")) if row else None
+    if board:
+        return EstimatedMeter(board, _num(row.get("idle_power_w")), device.kind,
+                              cores=int(device.details.get("cores") or 1),
+                              source=f"catalog {device.catalog_id} board_power_w")
+    why = "no energy sensor here"
+    if device.catalog_id is None:
+        why += f" and '{device.name}' is not in the catalog, so no board power to estimate from"
+    else:
+        why += f" and catalog {device.catalog_id} has no board_power_w"
+    return NoMeter(why + ": energy not estimated")
+
+
+def _num(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if f == f and f > 0 else None

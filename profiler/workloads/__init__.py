@@ -1,0 +1,1 @@
+"""The reference workloads in plain torch.nn (no torchvision), and the micro-benchmarks."""

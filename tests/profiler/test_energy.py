@@ -1,0 +1,73 @@
+"""Energy: sensors when present, catalog estimates labelled as such, 'none' otherwise."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from profiler.backends.base import DeviceInfo
+from profiler.energy import EstimatedMeter, NoMeter, NvmlMeter, Sensor, detect_sensors, make_meter
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def test_detect_sensors_never_raises_and_explains():
+    sensors = detect_sensors()
+    assert {s.name for s in sensors} >= {"nvml", "amdsmi", "rapl", "zeus"}
+    for s in sensors:
+        assert set(s.as_dict()) == {"name", "available", "reason"} and s.reason
+
+
+def test_unknown_cpu_without_sensor_records_none():
+    dev = DeviceInfo(id="cpu", name="AMD EPYC", kind="cpu", backend="cpu", torch_device="cpu")
+    meter = make_meter(dev, sensors=[Sensor("rapl", False, "no")])
+    assert isinstance(meter, NoMeter)
+    meter.start()
+    r = meter.stop()
+    assert r.method == "none" and r.energy_j is None and "not in the catalog" in r.note
+
+
+def test_catalog_cpu_is_estimated_from_board_power_and_cpu_time():
+    dev = DeviceInfo(id="cpu", name="Intel(R) Xeon(R) Platinum 8480+", kind="cpu", backend="cpu", torch_device="cpu",
+                     catalog_id="intel-xeon-8480", details={"cores": 4})
+    meter = make_meter(dev, sensors=[])
+    from hwplan.catalog import load_catalog
+
+    assert isinstance(meter, EstimatedMeter)
+    assert meter.board_w == float(load_catalog().loc["intel-xeon-8480", "board_power_w"])
+    wall, cpu_s = [0.0], [0.0]
+    m = EstimatedMeter(350, 50, "cpu", cores=4, source="catalog", clock=lambda: wall[0], cpu_clock=lambda: cpu_s[0])
+    m.start()
+    wall[0], cpu_s[0] = 2.0, 4.0  # 4 CPU-seconds over 2 s on 4 cores: utilisation 0.5
+    r = m.stop()
+    assert r.method == "estimated-tdp" and r.power_avg_w == pytest.approx(50 + 300 * 0.5)
+    assert r.energy_j == pytest.approx(200 * 2.0) and "estimated (not measured)" in r.note
+
+
+def test_nvml_meter_from_recorded_counter(monkeypatch):
+    rec = json.loads((FIX / "nvml-energy-h100.json").read_text())
+    readings = iter(rec["readings_mj"])
+    fake = types.SimpleNamespace(nvmlInit=lambda: None, nvmlDeviceGetHandleByIndex=lambda i: ("gpu", i),
+                                 nvmlDeviceGetTotalEnergyConsumption=lambda h: next(readings))
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    times = iter([10.0, 10.0 + rec["window_s"]])
+    monkeypatch.setattr("profiler.energy.time.perf_counter", lambda: next(times))
+    m = NvmlMeter(rec["device_index"])
+    m.start()
+    r = m.stop()
+    assert r.method == "nvml" and r.energy_j == pytest.approx(1300.0) and r.power_avg_w == pytest.approx(650.0)
+
+
+def test_cuda_device_prefers_nvml_when_the_sensor_is_there(monkeypatch):
+    fake = types.SimpleNamespace(nvmlInit=lambda: None, nvmlDeviceGetHandleByIndex=lambda i: i,
+                                 nvmlDeviceGetTotalEnergyConsumption=lambda h: 0)
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    gpu = DeviceInfo(id="cuda:0", name="NVIDIA H100 80GB HBM3", kind="gpu", backend="cuda", torch_device="cuda:0",
+                     catalog_id="nvidia-h100-sxm")
+    assert isinstance(make_meter(gpu, sensors=[Sensor("nvml", True)]), NvmlMeter)
+    est = make_meter(gpu, sensors=[])
+    assert isinstance(est, EstimatedMeter) and est.kind == "gpu"
