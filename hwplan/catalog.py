@@ -14,7 +14,7 @@ from hwplan.errors import Problem, UnknownIdError, ValidationError
 from hwplan.schema import DEVICE_KINDS
 
 CATALOG_NUMERIC = (
-    "launch_year", "fp32_tflops", "tf32_tflops", "bf16_tflops", "fp16_tflops", "fp8_tflops",
+    "launch_year", "cores", "fp32_tflops", "tf32_tflops", "bf16_tflops", "fp16_tflops", "fp8_tflops",
     "int8_tops", "mem_gb", "mem_bw_gbs", "interconnect_gbs", "board_power_w", "idle_power_w",
     "price_usd", "cloud_usd_per_hour",
 )

@@ -261,6 +261,10 @@ def make_meter(device, sensors: list[Sensor] | None = None):
             return make()
         except Exception:  # noqa: BLE001
             continue
+    if device.kind == "cpu":
+        estimate = _cpu_estimate(device)
+        if estimate is not None:
+            return estimate
     from profiler.backends.base import catalog_row
 
     row = catalog_row(device.catalog_id)
@@ -275,6 +279,36 @@ def make_meter(device, sensors: list[Sensor] | None = None):
     else:
         why += f" and catalog {device.catalog_id} has no board_power_w"
     return NoMeter(why + ": energy not estimated")
+
+
+def _cpu_estimate(device) -> "EstimatedMeter | None":
+    """This process's share of a CPU package: catalog TDP per core x the cores it may use.
+
+    A VM often hides the exact model ("AMD EPYC"): then the per-core TDP of the catalog's CPUs of the
+    same family stands in, and the note says so. None when nothing in the catalog fits.
+    """
+    try:
+        from hwplan.catalog import load_catalog
+
+        cat = load_catalog()
+    except Exception:  # noqa: BLE001 - no catalog, no estimate
+        return None
+    cpus = cat[(cat["kind"] == "cpu") & cat["board_power_w"].notna() & cat["cores"].notna()]
+    here = max(1, int(device.details.get("cores") or 1))
+    if device.catalog_id in cpus.index:
+        rows = cpus.loc[[device.catalog_id]]
+        basis = f"catalog {device.catalog_id}"
+    else:
+        words = str(device.name).replace("(R)", "").replace("(TM)", "").split()[:2]
+        family = " ".join(words).lower()
+        rows = cpus[cpus["model"].str.lower().str.replace("(r)", "").str.startswith(family)] if family else cpus.iloc[:0]
+        if rows.empty:
+            return None
+        basis = (f"the median per-core TDP of catalog {' '.join(words)} CPUs ({', '.join(rows.index)}), since this CPU's "
+                 f"model '{device.name}' is not reported")
+    per_core = float((rows["board_power_w"] / rows["cores"]).median())
+    return EstimatedMeter(per_core * here, None, "cpu", cores=here,
+                          source=f"{per_core:.2f} W per core x {here} usable core(s), from {basis}")
 
 
 def _num(v) -> float | None:

@@ -23,12 +23,25 @@ def test_detect_sensors_never_raises_and_explains():
 
 
 def test_unknown_cpu_without_sensor_records_none():
-    dev = DeviceInfo(id="cpu", name="AMD EPYC", kind="cpu", backend="cpu", torch_device="cpu")
+    dev = DeviceInfo(id="cpu", name="Acme RISC-V 9000", kind="cpu", backend="cpu", torch_device="cpu")
     meter = make_meter(dev, sensors=[Sensor("rapl", False, "no")])
     assert isinstance(meter, NoMeter)
     meter.start()
     r = meter.stop()
     assert r.method == "none" and r.energy_j is None and "not in the catalog" in r.note
+
+
+def test_hidden_cpu_model_uses_its_familys_per_core_tdp_and_says_so():
+    dev = DeviceInfo(id="cpu", name="AMD EPYC", kind="cpu", backend="cpu", torch_device="cpu", details={"cores": 2})
+    meter = make_meter(dev, sensors=[Sensor("rapl", False, "no")])
+    from hwplan.catalog import load_catalog
+
+    row = load_catalog().loc["amd-epyc-9654"]
+    assert isinstance(meter, EstimatedMeter)
+    assert meter.board_w == pytest.approx(row["board_power_w"] / row["cores"] * 2)
+    meter.start()
+    r = meter.stop()
+    assert r.method == "estimated-tdp" and "amd-epyc-9654" in r.note and "not reported" in r.note
 
 
 def test_catalog_cpu_is_estimated_from_board_power_and_cpu_time():
@@ -38,7 +51,8 @@ def test_catalog_cpu_is_estimated_from_board_power_and_cpu_time():
     from hwplan.catalog import load_catalog
 
     assert isinstance(meter, EstimatedMeter)
-    assert meter.board_w == float(load_catalog().loc["intel-xeon-8480", "board_power_w"])
+    row = load_catalog().loc["intel-xeon-8480"]
+    assert meter.board_w == pytest.approx(row["board_power_w"] / row["cores"] * 4)  # this process's share of the package
     wall, cpu_s = [0.0], [0.0]
     m = EstimatedMeter(350, 50, "cpu", cores=4, source="catalog", clock=lambda: wall[0], cpu_clock=lambda: cpu_s[0])
     m.start()
