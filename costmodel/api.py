@@ -366,6 +366,11 @@ def _estimate(model, workload, device, w, d, p, e, count, s, mode, a, phase="", 
                                        ("interconnect", "ic_imputed")) if model.dev[flag][d]]
     if imputed:
         note = (note + "; " if note else "") + "estimated (not in the catalog): " + ", ".join(imputed)
+    if model.dev.get("pseudo") and model.dev["pseudo"][d]:
+        note = (note + "; " if note else "") + (
+            "measured host, not in the catalog: peak = best gemm it measured (measured-peak), bandwidth = its membw "
+            "copy; no board power, price or memory size, so power, energy and cost are not estimated")
+        detail += "; device specs: measured-peak from this host's own micro-benchmarks (not a spec sheet)"
     lat = float(e["latency_s"]) if fits else None
     return Estimate(
         workload=workload, device=device, device_count=count, precision=PRECISIONS[p], batch_size=int(e["batch"]),
@@ -457,6 +462,7 @@ class Demand:
     scenario: str = "offline"
     token_volume: float | None = None
     deadline_hours: float | None = None
+    include_measured_hosts: bool = False  # pseudo-devices `host:...` (measured, not in the catalog; no power or price)
 
     def required_throughput(self) -> float:
         if self.throughput is not None and self.throughput > 0:

@@ -138,7 +138,8 @@ def overhead_per_pass(m: PerformanceModel, w, d) -> np.ndarray:
     return A["oh_mult"][d] * (fixed + A["wl_layers"][w] * per_layer)
 
 
-def evaluate(m: PerformanceModel, w, d, p, b, n, s, phase=0, eta_on=True, comm_bw=None, latency_limit_s=None) -> dict:
+def evaluate(m: PerformanceModel, w, d, p, b, n, s, phase=0, eta_on=True, comm_bw=None, latency_limit_s=None,
+             work_scale=None, bytes_scale=None) -> dict:
     """Vectorised prediction for setups given as index arrays (broadcast together).
 
     w workload index, d device index, p precision index (PRECISIONS), b batch per replica
@@ -153,12 +154,21 @@ def evaluate(m: PerformanceModel, w, d, p, b, n, s, phase=0, eta_on=True, comm_b
     pipeline_parallel, replicas, batch, parallel_eff, supported, fits, util, overhead_s,
     flops_per_unit, peak_throughput (whole-setup compute bound at 100% of peak), and the parts the
     fit needs (t_core_s: uncorrected roofline time of one replica's batch; units_per_batch).
+    work_scale / bytes_scale (optional, broadcast with the setups): a measured row's own FLOPs (bytes)
+    per unit over the work model's count; scale the compute (memory traffic) of that setup only.
+    Also returned: bytes_per_unit (memory traffic the work model counts per unit).
     """
     A = m.a
     w, d, p, s, phase = (np.asarray(x, dtype=np.int64) for x in (w, d, p, s, phase))
     b = np.asarray(b, dtype=float)
     n = np.asarray(n, dtype=float)
-    w, d, p, b, s, phase = np.broadcast_arrays(w, d, p, b, s, phase)
+    if work_scale is not None or bytes_scale is not None:
+        ws = np.asarray(1.0 if work_scale is None else work_scale, dtype=float)
+        wm = np.asarray(1.0 if bytes_scale is None else bytes_scale, dtype=float)
+        w, d, p, b, s, phase, ws, wm = np.broadcast_arrays(w, d, p, b, s, phase, ws, wm)
+    else:
+        w, d, p, b, s, phase = np.broadcast_arrays(w, d, p, b, s, phase)
+        ws = wm = 1.0
     full = np.broadcast_shapes(w.shape, n.shape)
     bpv = np.asarray([BYTES_PER_VALUE[x] for x in PRECISIONS])[p]
     peak = A["peak"][d, p]
@@ -214,8 +224,8 @@ def evaluate(m: PerformanceModel, w, d, p, b, n, s, phase=0, eta_on=True, comm_b
         # default batch: LLM the largest that fits the group (capped); other models the workload's,
         # raised until the fixed overhead is <= OVERHEAD_SHARE of the batch time, capped by memory
         room = np.floor((g * usable - static) / per_sample)
-        tau = np.maximum(mult * flops_unit / (g * peak * ec),
-                         np.where(has_bw, mult * act_values * bpv / (g * bw * em), 0.0)) / corr
+        tau = np.maximum(ws * mult * flops_unit / (g * peak * ec),
+                         np.where(has_bw, wm * mult * act_values * bpv / (g * bw * em), 0.0)) / corr
         with np.errstate(divide="ignore", invalid="ignore"):
             b_amort = 2.0 ** np.ceil(np.log2(np.maximum(o_pass * mult / (OVERHEAD_SHARE * tau), 1.0)))
         b_amort = np.where(np.isfinite(b_amort), b_amort, 1.0)
@@ -230,10 +240,10 @@ def evaluate(m: PerformanceModel, w, d, p, b, n, s, phase=0, eta_on=True, comm_b
         valid = mem_req <= g * usable * (1 + 1e-9)
         t, tc, tm, tx = _replica_time(tp, pp, bg, is_llm, training, phase, peak, ec, bw, em, has_bw, ic, ce,
                                       flops_unit, weights, static, act_values, bpv, L, dm, kvb, kvd, seq, out, active,
-                                      beams)
+                                      beams, ws, wm)
         t1, tc1, _, _ = _replica_time(np.ones_like(g), np.ones_like(g), bg, is_llm, training, phase, peak, ec, bw, em,
                                       has_bw, ic, ce, flops_unit, weights, static, act_values, bpv, L, dm, kvb, kvd,
-                                      seq, out, active, beams)
+                                      seq, out, active, beams, ws, wm)
         t_peak = tc * ec / PEAK_CAP      # the batch's FLOPs at 100% of the group's peak
         t_peak1 = tc1 * ec / PEAK_CAP
         units = np.where(is_llm, np.where(training | (phase == 1), bg * seq, np.where(phase == 2, bg * beams, bg * out)), bg)
@@ -304,12 +314,13 @@ def evaluate(m: PerformanceModel, w, d, p, b, n, s, phase=0, eta_on=True, comm_b
     idle_setup_w = n_f * idle * (1 + host)
     with np.errstate(divide="ignore", invalid="ignore"):
         fpu = np.where(units > 0, tc * ec * g * peak / units, np.nan)  # FLOPs per unit the work model counts
+        bpu = np.where((units > 0) & np.broadcast_to(has_bw, full), tm * g * np.broadcast_to(bw * em, full) / units, np.nan)
     bc = lambda x: np.broadcast_to(x, full)  # noqa: E731
     return dict(throughput=throughput, low=low, high=high, basis=basis, bound=bound, latency_s=lat,
                 latency_p50_s=t_batch, power_w=power_w, idle_w=bc(idle_setup_w), mem_required_b=mem_req,
                 min_devices=bc(min_dev), group=g, tensor_parallel=tp, pipeline_parallel=pp, replicas=reps, used=used,
                 batch=bg, parallel_eff=par_eff, supported=sup_f, fits=fits, util=util, overhead_s=ov_f,
-                flops_per_unit=fpu, peak_throughput=np.where(fits & sup_f, peak_tp, 0.0),
+                flops_per_unit=fpu, bytes_per_unit=bpu, peak_throughput=np.where(fits & sup_f, peak_tp, 0.0),
                 t_core_s=t + grad_ar, units_per_batch=units)
 
 
@@ -327,7 +338,7 @@ def _group_size(k):
 
 
 def _replica_time(tp, pp, b, is_llm, training, phase, peak, ec, bw, em, has_bw, ic, ce, flops_unit, weights, static,
-                  act_values, bpv, L, dm, kvb, kvd, seq, out, active, beams=1.0):
+                  act_values, bpv, L, dm, kvb, kvd, seq, out, active, beams=1.0, ws=1.0, wm=1.0):
     """(time per batch, compute part, memory part, communication part) for a replica of tp x pp devices.
 
     Tensor parallel: two all-reduces of the activations per layer over tp devices. Pipeline (LLMs
@@ -337,6 +348,10 @@ def _replica_time(tp, pp, b, is_llm, training, phase, peak, ec, bw, em, has_bw, 
     g = tp * pp
     comp_rate = g * peak * ec
     mem_rate = np.where(has_bw, g * bw * em, np.inf)
+    if not (np.isscalar(ws) and ws == 1.0):  # a row's own FLOP count (work_scale): more or less work per unit
+        comp_rate = comp_rate / ws
+    if not (np.isscalar(wm) and wm == 1.0):  # a row's own byte count (bytes_scale)
+        mem_rate = mem_rate / wm
     tpar = tp > 1
     ar = lambda nbytes: np.where(tpar, 2 * (tp - 1) / tp * nbytes / (ic * ce) + ALLREDUCE_LATENCY_S, 0.0)  # noqa: E731
     p2p = lambda nbytes: np.where(pp > 1, (pp - 1) * (nbytes / (ic * ce) + ALLREDUCE_LATENCY_S), 0.0)  # noqa: E731

@@ -16,11 +16,15 @@ BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 COUNTS = tuple(range(1, 9)) + tuple(range(16, 1025, 8))
 
 
-def candidate_grid(model: PerformanceModel, w: int, kinds=None, batches=BATCHES, counts=COUNTS) -> dict:
-    """Index arrays of every candidate setup for workload w (devices that support an allowed precision)."""
+def candidate_grid(model: PerformanceModel, w: int, kinds=None, batches=BATCHES, counts=COUNTS,
+                   include_hosts: bool = False) -> dict:
+    """Index arrays of every candidate setup for workload w (devices that support an allowed precision).
+    Measured hosts outside the catalog (pseudo-devices `host:...`, no power or price) only when asked."""
     allowed = precision_allowed(model, w)
     peak = model.a["peak"]
     ok = np.isfinite(peak) & (peak > 0) & allowed[None, :]
+    if not include_hosts and "pseudo" in model.dev:
+        ok &= ~(np.asarray(model.dev["pseudo"], dtype=float) > 0)[:, None]
     if kinds:
         kmask = np.isin(np.array(model.dev["kind"]), list(kinds))
         ok &= kmask[:, None]
@@ -69,7 +73,7 @@ def run_plan(model: PerformanceModel, demand, a: Assumptions, top: int = 10):
     L = demand.latency_p99_ms / 1000.0 if demand.latency_p99_ms else None
     B = demand.budget_usd_month
     Pcap = demand.power_cap_kw
-    grid = candidate_grid(model, w, kinds)
+    grid = candidate_grid(model, w, kinds, include_hosts=bool(getattr(demand, "include_measured_hosts", False)))
     notes: list[str] = []
     if len(grid["d"]) == 0:
         raise HwplanError(f"no device{' of kind ' + ','.join(kinds) if kinds else ''} in the catalog has a peak for a "

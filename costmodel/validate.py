@@ -1,7 +1,10 @@
 """`hwplan validate`: fit on one part of the data, predict the rest, report errors honestly.
 
 Splits: MLPerf Inference v3.0 -> v3.1 (time split), leave one device out (every device with
-published rows), and the CPU rows the profiler measured (fitted on everything else). Each held-out
+published rows), and the CPU rows the profiler measured: leave one workload out per measured host
+(its other workloads' rows, its micro-benchmarks and every published row stay in training). A host
+that is not in the catalog is a pseudo-device whose specs come from its own micro-benchmarks
+(costmodel.fit.add_host_devices), for the fitted model and for the spec roofline alike. Each held-out
 prediction is compared with the fitted model and with a plain spec-sheet roofline (catalog peaks
 and bandwidth at fixed efficiencies, nothing fitted). Nothing here tunes on the held-out rows.
 """
@@ -17,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from costmodel import CODE_VERSION
-from costmodel.fit import DEFAULT_EC0, DEFAULT_EM0, fit_performance_model, training_rows
+from costmodel.fit import (DEFAULT_EC0, DEFAULT_EM0, MICRO_BENCHMARKS, add_host_devices, fit_performance_model,
+                           row_scales, training_rows)
 from costmodel.model import BASES, evaluate
 
 TARGETS = {"median_ape": 0.20, "p90_ape": 0.50, "coverage_low": 0.70, "coverage_high": 0.90}
@@ -27,9 +31,11 @@ def _round(run_id: pd.Series) -> pd.Series:
     return run_id.astype(str).str.extract(r"mlperf-inference-(v\d+\.\d+)", expand=False).fillna("")
 
 
-def _predict_rows(model, rows: pd.DataFrame) -> dict:
-    ev = evaluate(model, rows["wi"], rows["di"], rows["pi"], rows["b"], rows["n"], rows["si"], rows["phi"])
-    return ev
+def _predict_rows(model, rows: pd.DataFrame, eta_on: bool = True) -> dict:
+    """Predictions at each row's setup, with the row's own FLOP count where it gives one."""
+    ws, wm = row_scales(model, rows)
+    return evaluate(model, rows["wi"], rows["di"], rows["pi"], rows["b"], rows["n"], rows["si"], rows["phi"],
+                    eta_on=eta_on, work_scale=ws, bytes_scale=wm)
 
 
 def _spec_model(catalog, workloads):
@@ -47,14 +53,17 @@ def _held_out(split: str, train: pd.DataFrame, test: pd.DataFrame, catalog, work
     if len(rows) == 0:
         return pd.DataFrame()
     ev = _predict_rows(model, rows)
-    ev0 = evaluate(spec, rows["wi"], rows["di"], rows["pi"], rows["b"], rows["n"], rows["si"], rows["phi"], eta_on=False)
+    ev0 = _predict_rows(spec, rows, eta_on=False)
     out = pd.DataFrame({
         "split": split, "workload": rows["workload"], "device": rows["device"], "device_kind": rows["device_kind"].astype(str),
         "scenario": np.where(rows["si"] == 1, "server", np.where(rows["si"] == 2, "training", "offline")),
         "source": rows["source"], "actual": rows["y_tp"], "pred": ev["throughput"], "low": ev["low"], "high": ev["high"],
-        "basis": [BASES[i] for i in ev["basis"]], "spec": ev0["throughput"],
+        "basis": [BASES[i] for i in ev["basis"]], "spec": ev0["throughput"], "precision": rows["precision"],
+        "batch_size": rows["batch_size"], "phase": rows["phase"], "backend": rows.get("backend", ""),
     })
-    out = out[(out["pred"] > 0) & np.isfinite(out["pred"])]
+    out["why_dropped"] = np.where(~np.isfinite(np.asarray(model.a["peak"])[rows["di"], rows["pi"]]),
+                                  "no peak for the precision", np.where(ev["fits"], "", "does not fit memory"))
+    out["predicted"] = (out["pred"] > 0) & np.isfinite(out["pred"])
     out["ape"] = np.abs(out["pred"] / out["actual"] - 1)
     out["spec_ape"] = np.abs(out["spec"] / out["actual"] - 1)
     out["covered"] = (out["actual"] >= out["low"]) & (out["actual"] <= out["high"])
@@ -68,6 +77,9 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
     t0 = time.perf_counter()
     cat = load_catalog() if catalog is None else catalog
     wls = load_workloads() if workloads is None else workloads
+    # measured hosts outside the catalog become pseudo-devices (specs from their micro-benchmarks, which
+    # are never held out), so that every split, and the spec roofline, sees the same device list
+    meas, cat, host_info = add_host_devices(meas, cat)
     spec = _spec_model(cat, wls)
     meas = meas.copy()
     meas["_round"] = _round(meas["run_id"])
@@ -85,17 +97,35 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
         hold = meas["device"].astype(str) == dev
         results.append(_held_out("leave one device out", meas[~hold], meas[hold & pub], cat, wls, spec))
     # 3. CPU rows the profiler measured
+    # (leave one workload out per host: each model workload's rows on that host held out in turn)
     prof_cpu = (meas["source"].astype(str) == "profiler") & (meas["device_kind"].astype(str) == "cpu")
     n_prof = int(prof_cpu.sum())
+    prof_model = prof_cpu & (meas["status"].astype(str) == "ok") & ~meas["workload"].astype(str).isin(MICRO_BENCHMARKS)
     prof_note = ""
-    if n_prof:
-        res = _held_out("profiler CPU rows", meas[~prof_cpu], meas[prof_cpu], cat, wls, spec)
-        results.append(res)
-        if not len(res):
-            devs = sorted(meas.loc[prof_cpu, "device"].astype(str).unique())
-            prof_note = (f"profiler CPU rows: {n_prof} in the store, none usable (device {', '.join(devs)} is not a "
-                         "catalog id, or the rows failed); split skipped")
+    prof_res = []
+    for (dev, wl), _ in meas[prof_model].groupby([meas["device"].astype(str), meas["workload"].astype(str)]):
+        hold = prof_model & (meas["device"].astype(str) == dev) & (meas["workload"].astype(str) == wl)
+        prof_res.append(_held_out("profiler CPU rows", meas[~hold], meas[hold], cat, wls, spec))
+    results += prof_res
+    pr = pd.concat([r for r in prof_res if len(r)], ignore_index=True) if any(len(r) for r in prof_res) else pd.DataFrame()
+    n_pred = int(pr["predicted"].sum()) if len(pr) else 0
+    dropped = pr[~pr["predicted"]] if len(pr) else pr
+    n_model = int(prof_model.sum())
+    if n_prof and not n_pred:
+        devs = sorted(meas.loc[prof_cpu, "device"].astype(str).unique())
+        prof_note = (f"profiler CPU rows: {n_prof} in the store, none usable (device {', '.join(devs)} is not a "
+                     "catalog id and has no gemm row for a measured peak, or the rows failed); split skipped")
+    elif n_prof:
+        why = (dropped.groupby(["why_dropped", "precision"]).size().to_dict() if len(dropped) else {})
+        left = n_model - n_pred
+        prof_note = (f"profiler CPU rows: {n_prof} in the store ({n_prof - n_model} micro-benchmark or failed rows "
+                     f"used for specs only), {n_model} model-workload rows held out one workload at a time, {n_pred} "
+                     "predicted" + (f"; {left} not predicted (" + ", ".join(f"{k[0]} {k[1]}: {v}" for k, v in why.items())
+                                    + (", other: %d" % (left - sum(why.values())) if left - sum(why.values()) else "")
+                                    + ")" if left else ""))
     allres = pd.concat([r for r in results if len(r)], ignore_index=True) if any(len(r) for r in results) else pd.DataFrame()
+    if len(allres):
+        allres = allres[allres["predicted"]].reset_index(drop=True)
     report = {"generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "code_version": CODE_VERSION,
               "rows_in_store": int(len(meas)), "profiler_cpu_rows": n_prof, "targets": TARGETS,
               "seconds": None, "splits": {}, "python": platform.python_version()}
@@ -116,6 +146,7 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
         lines.append("profiler CPU rows: none in the store yet (data/measured/*.csv); split skipped")
     elif prof_note:
         lines.append(prof_note)
+    report["host_devices"] = host_info.get("devices", {})
     report["summary_lines"] = lines
     report["seconds"] = round(time.perf_counter() - t0, 1)
     report["_rows"] = allres
@@ -171,6 +202,14 @@ def write_markdown(report: dict, path: str | Path) -> None:
           "`roofline` basis, from catalog specs and efficiencies learnt on other workloads.",
           "- MLPerf rounds after v3.1 are not used anywhere.",
           f"- Profiler CPU rows in the store: {report['profiler_cpu_rows']}" +
-          ("" if report["profiler_cpu_rows"] else " (split skipped until data/measured/*.csv has CPU rows)."), ""]
+          ("" if report["profiler_cpu_rows"] else " (split skipped until data/measured/*.csv has CPU rows).")]
+    for hid, h in report.get("host_devices", {}).items():
+        pk = ", ".join(f"{p} {v / 1e9:.0f} GFLOP/s" for p, v in h["peak_flops"].items())
+        L.append(f"- `{hid}` ({h['device_name']} on host '{h['host']}', not in the catalog) is a pseudo-device: its "
+                 f"peak is the best gemm it measured ({pk}; *measured-peak*, no other precision), its memory "
+                 f"bandwidth its largest-buffer membw copy ({h['mem_bw_bps'] / 1e9:.1f} GB/s). The spec roofline "
+                 "for its rows uses these figures at the same fixed efficiencies (70% / 80%). Its rows are predicted at "
+                 "their own batch size, precision and FLOPs per unit (the profiler's count for the reduced shape it ran).")
+    L.append("")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text("\n".join(L))

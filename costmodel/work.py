@@ -2,9 +2,12 @@
 
 Analytic facts for LLMs come from data/workloads.csv (2 x active params per token, KV cache from
 layers x KV heads x head size). For the non-LLM models that table has no FLOP count yet, so the
-counts below are kept here with their basis; a profiler row's `flops_per_unit` replaces them when
-present. Errors in these counts only shift a workload's fitted efficiency, not calibrated
-predictions; they do shape the spec-only `roofline` basis.
+counts below are kept here with their basis. The profiler's `flops_per_unit` replaces a workload's
+count (for every device) only where the profiler ran the workload's true shape
+(`profiler_flops_true_shape`); otherwise a row's own count is used for that row only (the fit's
+`work_scale`), because the profiler measured a reduced shape (retinanet 512x512, a 3d-unet 128^3
+sub-volume, k LLM layers) or a different unit. Errors in these counts only shift a workload's fitted
+efficiency, not calibrated predictions; they do shape the spec-only `roofline` basis.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ QUALITY = {"int8": 0, "fp8": 1, "fp16": 2, "bf16": 2, "tf32": 3, "fp32": 4}
 NON_LLM_WORK: dict[str, dict] = {
     "resnet50": dict(flops=8.2e9, params=25_557_032, act_values=2.3e7, default_batch=64, layers=50,
                      basis="2 x 4.1 GMAC per 224x224 image (ResNet-50 v1.5, commonly cited MAC count); "
-                           "activation traffic ~2 x 11.5M feature-map values (estimate)"),
+                           "activation traffic ~2 x 11.5M feature-map values (estimate)",
+                     profiler_flops_true_shape=True),  # profiler: ResNet-50 v1.5 at 224x224, as MLPerf
     "retinanet": dict(flops=3.0e11, params=3.8e7, act_values=4.0e8, default_batch=16, layers=80,
                       basis="estimate: RetinaNet R50-FPN ~239 GMAC at 800x1333 scaled to 800x800, ResNeXt50 backbone "
                             "slightly heavier, x2 FLOP/MAC; params ~38M (estimate); ~80 layers incl. FPN and heads (estimate)"),
@@ -38,12 +42,16 @@ NON_LLM_WORK: dict[str, dict] = {
                        keep_analytic_flops=True),
     "dlrm-v2": dict(flops=1.2e7, params=2.43e10, act_values=2.8e4, default_batch=2048, layers=12,
                     basis="estimate: ~6M dense MAC per sample (bottom/top MLP, DCNv2 cross layers); embedding tables "
-                          "~97 GB at fp32 (24.3B values); ~214 multi-hot lookups x 128 dims read per sample; ~12 layers (estimate)"),
+                          "~97 GB at fp32 (24.3B values); ~214 multi-hot lookups x 128 dims read per sample; ~12 layers (estimate)",
+                    # profiler: DCNv2 dense part at true size; only the embedding tables are capped (200k rows),
+                    # which changes memory and cache behaviour, not FLOPs (lookups per sample unchanged)
+                    profiler_flops_true_shape=True),
     "3d-unet": dict(flops=5.0e13, params=1.9e7, act_values=3.0e10, default_batch=1, layers=30,
                     basis="estimate: ~0.3 TMAC per 128^3 patch x ~80 overlapping sliding-window patches per KiTS19 "
                           "volume; order of magnitude only; ~30 conv layers per patch pass (estimate)"),
     "fraud-mlp": dict(flops=3.2e5, params=1.6e5, act_values=2.0e3, default_batch=1024, layers=4,
-                      basis="hwplan reference MLP: ~100 features, 4 layers of width 256 (~160k MAC)"),
+                      basis="hwplan reference MLP: ~100 features, 4 layers of width 256 (~160k MAC)",
+                      profiler_flops_true_shape=True),  # profiler: the reference MLP 100-512-256-128-1 itself
 }
 # LLM benchmark facts beyond data/workloads.csv.
 LLM_EXTRA: dict[str, dict] = {
@@ -102,9 +110,14 @@ def workload_table(workloads: pd.DataFrame, measurements: pd.DataFrame | None = 
             t["act_values"][i] = facts["act_values"]
             t["default_batch"][i] = facts["default_batch"]
             b = facts["basis"]
-            if w in measured_flops and measured_flops[w] > 0 and not facts.get("keep_analytic_flops"):
+            if (w in measured_flops and measured_flops[w] > 0 and facts.get("profiler_flops_true_shape")
+                    and not facts.get("keep_analytic_flops")):
                 t["flops"][i] = measured_flops[w]
-                b = f"profiler rows' flops_per_unit (median {measured_flops[w]:.3g}); else: {b}"
+                b = (f"profiler rows' flops_per_unit (median {measured_flops[w]:.3g}; the profiler ran this "
+                     f"workload's true shape); else: {b}")
+            elif w in measured_flops and measured_flops[w] > 0:
+                b += (f"; the profiler's rows count {measured_flops[w]:.3g} per unit of the shape they ran (reduced "
+                      "or padded): used for those rows only")
             basis.append(b)
     return {"ids": ids, "basis": basis, **{k: v.tolist() for k, v in t.items()},
             "unit": [str(workloads.loc[w, "throughput_unit"]) for w in ids],
