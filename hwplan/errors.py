@@ -59,13 +59,30 @@ class StoreError(HwplanError):
 
 
 def closest(given: str, known: Iterable[str], n: int = 3) -> list[str]:
-    """The known ids nearest to `given`: substring matches first, then by similarity."""
+    """The known ids nearest to `given`: substring matches first, then by similarity.
+
+    Similarity weighs the part after the vendor prefix (`nvidia-h1OO` is near `nvidia-h100-sxm`,
+    not `nvidia-a10`) and reads the usual typos of digits (O for 0, l or I for 1).
+    """
     known = sorted(set(known))
     g = str(given).lower().strip()
     if not g:
         return []
     contains = [k for k in known if len(g) >= 3 and (g in k or (len(k) > 3 and k in g))]
-    fuzzy = difflib.get_close_matches(g, known, n=n, cutoff=0.5)
+    norm = g.replace("o", "0").replace("l", "1").replace("i", "1")
+
+    def score(k: str) -> float:
+        k_norm = k.replace("o", "0").replace("l", "1").replace("i", "1")
+        whole = difflib.SequenceMatcher(None, norm.replace("-", ""), k_norm.replace("-", "")).ratio()
+        vendor_g, _, tail_g = norm.partition("-")
+        vendor_k, _, tail_k = k_norm.partition("-")
+        if not tail_g or vendor_g != vendor_k:
+            return whole
+        tail = difflib.SequenceMatcher(None, tail_g, tail_k[: len(tail_g) + 2]).ratio()
+        return 0.4 * whole + 0.6 * tail
+
+    ranked = sorted(known, key=lambda k: (-score(k), k))
+    fuzzy = [k for k in ranked if score(k) >= 0.55]
     out: list[str] = []
     for k in sorted(contains, key=lambda k: (abs(len(k) - len(g)), k)) + fuzzy:
         if k not in out:

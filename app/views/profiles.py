@@ -73,21 +73,26 @@ def _browse(url: str) -> None:
     m[1].metric("Devices", f"{view['device'].nunique():,}", border=True)
     m[2].metric("Workloads", f"{view['workload'].nunique():,}", border=True)
     m[3].metric("With energy", f"{int((view['energy_method'] != 'none').sum()):,}", border=True,
-                help="rows whose energy was measured or published")
+                help="rows with an energy figure: measured by a sensor, published, or estimated from board power "
+                "(the energy basis column says which)")
     table = view.assign(
         basis=view["source"].map(SOURCE_BASIS).fillna(view["source"]),
         energy_basis=view["energy_method"].map(ENERGY_BASIS).fillna(view["energy_method"]),
         throughput_text=[fmt.rate(v, u) for v, u in zip(view["throughput"], view["throughput_unit"])],
     )
+    # A blank cell reads better than "None": MLPerf publishes no batch size, most rows carry no power.
+    for col, spec in (("batch_size", "{:.0f}"), ("latency_p99_s", "{:.4g}"), ("power_avg_w", "{:.0f}"),
+                      ("energy_per_unit_j", "{:.4g}")):
+        table[col] = ["" if pd.isna(v) else spec.format(float(v)) for v in table[col]]
     cols = ["source", "basis", "workload", "mode", "scenario", "precision", "batch_size", "device", "device_count",
             "throughput_text", "latency_p99_s", "power_avg_w", "energy_per_unit_j", "energy_method", "energy_basis",
             "backend", "measured_at", "source_ref", "run_id"]
     st.dataframe(table[cols], hide_index=True, width="stretch", height=420, column_config={
         "throughput_text": st.column_config.TextColumn("throughput"),
         "device_count": st.column_config.NumberColumn("devices"),
-        "latency_p99_s": st.column_config.NumberColumn("latency p99 (s)", format="%.4g"),
-        "power_avg_w": st.column_config.NumberColumn("power (W)", format="%.0f"),
-        "energy_per_unit_j": st.column_config.NumberColumn("energy / unit (J)", format="%.4g"),
+        "latency_p99_s": st.column_config.TextColumn("latency p99 (s)"),
+        "power_avg_w": st.column_config.TextColumn("power (W)"),
+        "energy_per_unit_j": st.column_config.TextColumn("energy / unit (J)"),
         "energy_basis": st.column_config.TextColumn("energy basis", width="medium"),
         "basis": st.column_config.TextColumn("basis", width="medium"),
         "source_ref": st.column_config.TextColumn("reference", width="medium"),

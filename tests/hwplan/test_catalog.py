@@ -58,3 +58,27 @@ def test_raw_names_map_to_ids():
     assert match_device("NVIDIA H100-SXM-80GB", cat) == "nvidia-h100-sxm"
     assert match_device("Tesla  T4", cat) == "nvidia-t4"
     assert match_device("Some Future Chip", cat) is None
+
+
+def test_typos_suggest_the_right_id():
+    from hwplan.errors import closest
+
+    ids = list(load_catalog().index)
+    assert closest("nvidia-h1OO", ids)[0].startswith("nvidia-h100")
+    assert closest("amd-mi300", ids)[0] == "amd-mi300x"
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data())
+def test_an_id_with_one_character_dropped_is_suggested(data):
+    from hwplan.errors import closest
+
+    ids = list(load_catalog().index)
+    target = data.draw(st.sampled_from(ids))
+    i = data.draw(st.integers(0, len(target) - 1))
+    typo = target[:i] + target[i + 1:]
+    assert target in closest(typo, ids)
