@@ -5,4 +5,4 @@ Public API in `costmodel.api` (fit_models, predict, predict_curve, scaling_curve
 neither sklearn nor scipy (fitted coefficients are cached as JSON and evaluated with numpy).
 """
 
-CODE_VERSION = "costmodel-5"
+CODE_VERSION = "costmodel-6"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hwplan.units import human
 import math
 import re
 
@@ -528,7 +529,7 @@ def fit_performance_model(meas: pd.DataFrame | None, catalog: pd.DataFrame, work
             srcs = grp["source"].value_counts().to_dict()
             model.basis_detail[f"{wl['ids'][wi]}|{devices[di]}|{SCENARIOS[si]}"] = (
                 f"{len(grp)} row(s) of this workload on this device ({', '.join(f'{v} {k}' for k, v in srcs.items())}), "
-                f"median measured {np.median(grp['y_tp']):.4g} at device_count {int(np.median(grp['n']))}")
+                f"median measured {human(np.median(grp['y_tp']))} at device_count {int(np.median(grp['n']))}")
         # conformal intervals: measured (folds by run), calibrated (leave devices out), roofline (leave workloads out)
         interval = dict(DEFAULT_INTERVAL)
         est = ShrunkRidge(alpha=ALPHA, column_scales=design.scales)
