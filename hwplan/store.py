@@ -104,12 +104,23 @@ class Store:
             self.engine = sa.create_engine(self.url, future=True, **kwargs)
             if self.engine.dialect.name == "sqlite":
                 sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-            with self.engine.begin() as conn:
-                metadata.create_all(conn, checkfirst=True)
+            self._create_tables()
         except (SQLAlchemyError, ImportError, OSError) as exc:
             raise StoreError(f"cannot open the results store {self._safe_url()}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
                              " (check --db / HWPLAN_DB; a plain path means a SQLite file)") from exc
         return self
+
+    def _create_tables(self) -> None:
+        """Create missing tables. Two processes opening a new store at once can both see a table
+        missing; the loser's CREATE fails with 'already exists', and a second look finds it there."""
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    metadata.create_all(conn, checkfirst=True)
+                return
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError) as exc:
+                if "already exists" not in str(exc) and "duplicate key" not in str(exc) or attempt == 2:
+                    raise
 
     def _safe_url(self) -> str:
         try:

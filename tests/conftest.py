@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 
 import pandas as pd
@@ -33,6 +34,15 @@ def store(store_url):
     s = Store.open(store_url)
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Streamlit's AppTest leaves app/main.py as `__main__`; a later spawned child process (multiprocessing
+    'spawn') would then run the whole dashboard script on start. Put the real `__main__` back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(autouse=True)

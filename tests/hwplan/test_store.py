@@ -1,6 +1,7 @@
 """The results store on SQLite and a real PostgreSQL server: round trip, dedup, concurrent writers."""
 
 import multiprocessing as mp
+import os
 
 import pandas as pd
 import pytest
@@ -83,3 +84,25 @@ def test_concurrent_writers_lose_nothing(store_url):
     expected = 4 * 8 * 6 + 8 * 2
     assert sum(results) == expected  # every row inserted exactly once across writers
     assert Store.open(store_url).count() == expected
+
+
+def _opener(url: str, q) -> None:
+    try:
+        s = Store.open(url)
+        s.add_measurements(make_rows(1, run_id=f"opener-{os.getpid()}"))
+        q.put("ok")
+    except Exception as exc:  # noqa: BLE001
+        q.put(repr(exc))
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(store_url):
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_opener, args=(store_url, q)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    results = [q.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert results == ["ok"] * 4
+    assert Store.open(store_url).count() == 4
