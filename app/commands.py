@@ -112,13 +112,16 @@ def cmd_doctor(args) -> int:
         print(f"  {name:<16} {ver or 'not installed'}")
     print("Devices:")
     for d in report["devices"]:
-        cat = d.get("catalog_id") or "not in catalog"
         state = "found" if d["available"] else "not found"
-        print(f"  {d['backend']:<14} {state:<9} {d.get('name') or ''} [{cat}] {d.get('reason') or ''}".rstrip())
+        cat = f" [{d['catalog_id']}]" if d.get("catalog_id") else ""
+        print(f"  {d['backend']:<14} {state:<9} {d.get('name') or ''}{cat}  {d.get('reason') or ''}".rstrip())
     print("Energy sensors:")
     for s in report["sensors"]:
         state = "available" if s["available"] else "missing"
         print(f"  {s['name']:<10} {state:<9} {s.get('reason') or ''}".rstrip())
+    print("Energy when profiling here:")
+    for e in report.get("energy", []):
+        print(f"  {e['device']}: {e['method']}  {e['note']}".rstrip())
     return 0
 
 

@@ -24,10 +24,32 @@ def doctor_report() -> dict:
     from profiler.devices import detect_devices
     from profiler.energy import detect_sensors
 
+    devices = detect_devices(include_missing=True)
+    sensors = detect_sensors()
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": package_versions(),
-        "devices": [d.as_dict() for d in detect_devices(include_missing=True)],
-        "sensors": [s.as_dict() for s in detect_sensors()],
+        "devices": [d.as_dict() for d in devices],
+        "sensors": [s.as_dict() for s in sensors],
+        "energy": [energy_plan(d, sensors) for d in devices if d.available],
     }
+
+
+def energy_plan(device, sensors) -> dict:
+    """How `hwplan profile` would get energy on this device: a sensor, an estimate (and from what), or none."""
+    from profiler.energy import EstimatedMeter, NoMeter, make_meter
+
+    name = f"{device.backend}:{device.name}"
+    try:
+        meter = make_meter(device, sensors)
+        if isinstance(meter, EstimatedMeter):
+            return {"device": name, "method": "estimated-tdp",
+                    "note": f"estimated (not measured): {meter.board_w:.1f} W x the measured utilisation, from {meter.source}"}
+        if isinstance(meter, NoMeter):
+            return {"device": name, "method": "none", "note": meter.note}
+        meter.start()
+        reading = meter.stop()
+        return {"device": name, "method": reading.method, "note": "measured by a sensor"}
+    except Exception as exc:  # noqa: BLE001 - doctor never raises
+        return {"device": name, "method": "none", "note": f"{exc.__class__.__name__}: {exc}"}

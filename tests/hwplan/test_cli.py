@@ -39,6 +39,10 @@ def test_doctor_reports_cpu_and_sensors(capsys):
     cpus = [d for d in rep["devices"] if d["kind"] == "cpu" and d["available"]]
     assert cpus, rep["devices"]
     assert rep["sensors"] and all("available" in s and (s["available"] or s["reason"]) for s in rep["sensors"])
+    cpu_energy = [e for e in rep["energy"] if e["device"].startswith("cpu:")]
+    assert cpu_energy and cpu_energy[0]["method"] in ("rapl", "estimated-tdp", "none")
+    if cpu_energy[0]["method"] != "rapl":  # no sensor: an estimate says it is one, or says why there is none
+        assert "estimated (not measured)" in cpu_energy[0]["note"] or "not" in cpu_energy[0]["note"]
 
 
 def test_every_command_has_help(capsys):
