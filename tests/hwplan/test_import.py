@@ -127,3 +127,21 @@ def test_malformed_files_never_traceback_never_partial(tmp_path, payload):
         pd.testing.assert_frame_equal(before, after)  # nothing was written
     else:
         assert rep.result.inserted >= 2  # a file that validates is a real table; its partner goes in too
+
+
+def test_a_999_result_equal_to_the_99_result_takes_its_precision():
+    from hwplan.published import map_published
+
+    def row(model, value, system="Acme: box (8x L4) [BOX]"):
+        return {"benchmark": "MLPerf Inference", "round": "v3.0", "model": model, "scenario": "Offline",
+                "system": system, "accelerator": "NVIDIA L4", "accelerator_count": "8", "metric": "throughput",
+                "value": str(value), "unit": "samples/s", "power_w": "", "energy_metric": "", "source": "test",
+                "notes": ""}
+
+    raw = pd.DataFrame([row("3d-unet-99", 8.2), row("3d-unet-99.9", 8.21),  # one engine ran both
+                        row("bert-99", 1000), row("bert-99.9", 500)])  # the stricter target needed fp16
+    mapped, _ = map_published(raw)
+    prec = dict(zip(mapped["workload"] + "-" + mapped["accuracy_target"], mapped["precision"]))
+    assert prec["3d-unet-99"] == prec["3d-unet-99.9"] == "int8"
+    assert prec["bert-large-99"] == "int8" and prec["bert-large-99.9"] == "fp16"
+    assert "one engine ran both" in mapped.loc[mapped["accuracy_target"] == "99.9", "notes"].iloc[0]
