@@ -60,15 +60,18 @@ def setups_figure(rows: list[dict], demand: float | None, unit: str, cost_col: s
 
 
 def pareto_figure(rows: list[dict], cost_col: str = "usd_per_month") -> go.Figure:
-    """The Pareto front of monthly cost against monthly energy."""
+    """The Pareto-optimal setups (on cost, latency and energy) placed by monthly cost and energy.
+
+    Points, not a line: a front in three objectives is not monotone in any two of them."""
     pts = [r for r in rows[:MAX_POINTS] if _num(r.get(cost_col)) is not None and _num(r.get("energy_kwh_per_month")) is not None]
     pts.sort(key=lambda r: _num(r[cost_col]))
     fig = go.Figure(go.Scatter(
         x=[_num(r[cost_col]) for r in pts], y=[_num(r["energy_kwh_per_month"]) for r in pts],
-        mode="lines+markers", line_shape="hv", marker=dict(size=9, color="#2166ac"), name="Pareto front",
+        mode="markers", marker=dict(size=9, color="#2166ac"), name="Pareto-optimal",
         text=[setup_label(r) for r in pts], hovertemplate="%{text}<br>%{x:$,.0f} / month<br>%{y:,.4g} kWh / month<extra></extra>",
     ))
-    fig.update_layout(title="Pareto front: monthly cost against energy", showlegend=False, **_LAYOUT)
+    fig.update_layout(title="Pareto-optimal setups (cost, latency, energy): monthly cost against energy", showlegend=False,
+                      **_LAYOUT)
     fig.update_xaxes(title="USD per month", tickprefix="$", separatethousands=True)
     fig.update_yaxes(title="energy (kWh per month)")
     return fig
@@ -116,7 +119,7 @@ def build_charts(snap: "Snapshot") -> list["Chart"]:
     if snap.plan and snap.plan.pareto:
         rows = [{k: r.get(k) for k in keep if k in r} for r in snap.plan.pareto[:MAX_POINTS]]
         if any(_num(r.get("energy_kwh_per_month")) is not None for r in rows):
-            out.append(_chart("pareto", "Pareto front: cost against energy", rows, pareto_figure(rows)))
+            out.append(_chart("pareto", "Pareto-optimal setups: cost against energy", rows, pareto_figure(rows)))
     if snap.estimates:
         rows = [{k: r.get(k) for k in keep if k in r} for r in snap.estimates[:MAX_POINTS]]
         out.append(_chart("compared", "Compared setups: monthly cost against throughput", rows,
