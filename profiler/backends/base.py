@@ -76,6 +76,27 @@ def catalog_row(catalog_id: str | None) -> dict | None:
         return None
 
 
+class Absent(Exception):
+    """Raised inside a probe: this device family is not here; the message says why."""
+
+
+def torch_probe(family: str, name: str, kind: str, label: str, include_missing: bool, find) -> list[DeviceInfo]:
+    """Run `find(torch)` for a torch-backed device family and never raise: no torch, `Absent`, or any
+    failure gives a stand-in (when `include_missing`) that says why, so `doctor` can report it."""
+    def stand_in(why: str) -> list[DeviceInfo]:
+        return [missing(family, name, kind, family, why)] if include_missing else []
+
+    torch = import_torch()
+    if torch is None:
+        return stand_in("torch is not installed")
+    try:
+        return find(torch)
+    except Absent as why:
+        return stand_in(str(why))
+    except Exception as exc:  # noqa: BLE001 - discovery never raises
+        return stand_in(f"{label} probe failed: {exc.__class__.__name__}: {exc}")
+
+
 def import_torch():
     """torch, or None when it is not installed (the doctor still works without it)."""
     try:

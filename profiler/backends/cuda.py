@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from profiler.backends.base import DeviceInfo, catalog_match, import_torch, missing
+from profiler.backends.base import Absent, DeviceInfo, catalog_match, torch_probe
 
 
 def nvidia_precisions(major: int, minor: int) -> tuple[str, ...]:
@@ -68,17 +68,14 @@ def nvidia_driver() -> str:
 
 
 def probe(include_missing: bool = False) -> list[DeviceInfo]:
-    stand_in = lambda why: [missing("cuda", "NVIDIA GPU", "gpu", "cuda", why)] if include_missing else []  # noqa: E731
-    torch = import_torch()
-    if torch is None:
-        return stand_in("torch is not installed")
-    try:
-        if getattr(torch.version, "hip", None):
-            return stand_in("this torch is a ROCm build (see rocm)")
-        if not torch.version.cuda:
-            return stand_in("torch is built without CUDA")
-        if not torch.cuda.is_available():
-            return stand_in("no CUDA device visible (driver or CUDA_VISIBLE_DEVICES)")
-        return describe(listing_from_torch(torch), f"cuda {torch.version.cuda}", nvidia_driver())
-    except Exception as exc:  # noqa: BLE001
-        return stand_in(f"CUDA probe failed: {exc.__class__.__name__}: {exc}")
+    return torch_probe("cuda", "NVIDIA GPU", "gpu", "CUDA", include_missing, _find)
+
+
+def _find(torch) -> list[DeviceInfo]:
+    if getattr(torch.version, "hip", None):
+        raise Absent("this torch is a ROCm build (see rocm)")
+    if not torch.version.cuda:
+        raise Absent("torch is built without CUDA")
+    if not torch.cuda.is_available():
+        raise Absent("no CUDA device visible (driver or CUDA_VISIBLE_DEVICES)")
+    return describe(listing_from_torch(torch), f"cuda {torch.version.cuda}", nvidia_driver())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import subprocess
 
-from profiler.backends.base import DeviceInfo, catalog_match, import_torch, missing
+from profiler.backends.base import Absent, DeviceInfo, catalog_match, torch_probe
 
 
 def _sync() -> None:
@@ -23,18 +23,15 @@ def _chip_name() -> str:
 
 
 def probe(include_missing: bool = False) -> list[DeviceInfo]:
-    stand_in = lambda why: [missing("mps", "Apple GPU", "gpu", "mps", why)] if include_missing else []  # noqa: E731
-    torch = import_torch()
-    if torch is None:
-        return stand_in("torch is not installed")
-    try:
-        if platform.system() != "Darwin":
-            return stand_in("MPS exists only on macOS")
-        if not torch.backends.mps.is_available():
-            return stand_in("torch.backends.mps reports no device")
-        name = f"{_chip_name()} GPU"
-        cat, note = catalog_match(name)
-        return [DeviceInfo(id="mps", name=name, kind="gpu", backend="mps", reason=note, catalog_id=cat,
-                           torch_device="mps", precisions=("fp32", "bf16", "fp16"), synchronize=_sync)]
-    except Exception as exc:  # noqa: BLE001
-        return stand_in(f"MPS probe failed: {exc.__class__.__name__}: {exc}")
+    return torch_probe("mps", "Apple GPU", "gpu", "MPS", include_missing, _find)
+
+
+def _find(torch) -> list[DeviceInfo]:
+    if platform.system() != "Darwin":
+        raise Absent("MPS exists only on macOS")
+    if not torch.backends.mps.is_available():
+        raise Absent("torch.backends.mps reports no device")
+    name = f"{_chip_name()} GPU"
+    cat, note = catalog_match(name)
+    return [DeviceInfo(id="mps", name=name, kind="gpu", backend="mps", reason=note, catalog_id=cat,
+                       torch_device="mps", precisions=("fp32", "bf16", "fp16"), synchronize=_sync)]

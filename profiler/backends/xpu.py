@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from profiler.backends.base import DeviceInfo, catalog_match, import_torch, missing
+from profiler.backends.base import Absent, DeviceInfo, catalog_match, torch_probe
 
 
 def _sync(index: int) -> None:
@@ -14,21 +14,18 @@ def _sync(index: int) -> None:
 
 
 def probe(include_missing: bool = False) -> list[DeviceInfo]:
-    stand_in = lambda why: [missing("xpu", "Intel GPU", "gpu", "xpu", why)] if include_missing else []  # noqa: E731
-    torch = import_torch()
-    if torch is None:
-        return stand_in("torch is not installed")
-    try:
-        if not hasattr(torch, "xpu") or not torch.xpu.is_available():
-            return stand_in("torch reports no XPU device (needs an XPU build of torch and Intel's driver)")
-        out = []
-        for i in range(torch.xpu.device_count()):
-            name = torch.xpu.get_device_name(i)
-            cat, note = catalog_match(name)
-            mem = getattr(torch.xpu.get_device_properties(i), "total_memory", None)
-            out.append(DeviceInfo(id=f"xpu:{i}", name=name, kind="gpu", backend="xpu", reason=note, catalog_id=cat,
-                                  torch_device=f"xpu:{i}", precisions=("fp32", "bf16", "fp16"), memory_bytes=mem,
-                                  synchronize=functools.partial(_sync, i)))
-        return out
-    except Exception as exc:  # noqa: BLE001
-        return stand_in(f"XPU probe failed: {exc.__class__.__name__}: {exc}")
+    return torch_probe("xpu", "Intel GPU", "gpu", "XPU", include_missing, _find)
+
+
+def _find(torch) -> list[DeviceInfo]:
+    if not hasattr(torch, "xpu") or not torch.xpu.is_available():
+        raise Absent("torch reports no XPU device (needs an XPU build of torch and Intel's driver)")
+    out = []
+    for i in range(torch.xpu.device_count()):
+        name = torch.xpu.get_device_name(i)
+        cat, note = catalog_match(name)
+        mem = getattr(torch.xpu.get_device_properties(i), "total_memory", None)
+        out.append(DeviceInfo(id=f"xpu:{i}", name=name, kind="gpu", backend="xpu", reason=note, catalog_id=cat,
+                              torch_device=f"xpu:{i}", precisions=("fp32", "bf16", "fp16"), memory_bytes=mem,
+                              synchronize=functools.partial(_sync, i)))
+    return out
