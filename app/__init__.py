@@ -1,1 +1,2 @@
-"""hwplan's presentation layer: the `hwplan` command, the Streamlit dashboard, reports. Never imports torch."""
+"""The presentation layer: `cli` (the `hwplan` command), `dashboard` (Streamlit) and `reports` (frozen plans and
+their exports). Never imports torch."""

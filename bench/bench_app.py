@@ -4,7 +4,7 @@
    each on a fresh store, so the first-start seeding is included; the fitted-model JSON cache is warm
    after the first start, as it is for a user on their second start).
 2. Constraint change: a new throughput typed into the Plan sidebar -> the updated ranking shown.
-   Server time is what the page reports (perf_counter around costmodel.api.plan); browser time is
+   Server time is what the page reports (perf_counter around hwplan.costmodel.api.plan); browser time is
    from the key press to the new 'server time' caption appearing.
 
 Writes bench/results/app.json and prints a Markdown table. Run: python bench/bench_app.py

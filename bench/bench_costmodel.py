@@ -37,9 +37,9 @@ def main() -> None:
 
     import numpy as np
 
-    from costmodel.api import load_or_fit
-    from costmodel.assumptions import Assumptions
-    from costmodel.planner import BATCHES, COUNTS, candidate_grid, evaluate_grid
+    from hwplan.costmodel.api import load_or_fit
+    from hwplan.costmodel.assumptions import Assumptions
+    from hwplan.costmodel.planner import BATCHES, COUNTS, candidate_grid, evaluate_grid
 
     model = load_or_fit(db)
     a = Assumptions()

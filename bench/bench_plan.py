@@ -36,7 +36,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="hwplan-bench-plan-"))
     env = dict(os.environ, HWPLAN_DB=f"sqlite:///{tmp / 'cm.db'}", HWPLAN_CACHE_DIR=str(tmp / "cache"))
     exe = shutil.which("hwplan")
-    cmd0 = [exe] if exe else [sys.executable, "-m", "app.cli"]
+    cmd0 = [exe] if exe else [sys.executable, "-m", "hwplan"]
     t = time.perf_counter()
     first = subprocess.run(cmd0 + ["plan", "--workload", "resnet50", "--throughput", "1000", "--json"], env=env,
                            capture_output=True, text=True)

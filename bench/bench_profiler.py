@@ -29,7 +29,7 @@ def quick_suite_wall_s(runs: int) -> list[float]:
         with tempfile.TemporaryDirectory() as tmp:
             env = dict(os.environ, HWPLAN_DB=f"sqlite:///{tmp}/b.db")
             t0 = time.perf_counter()
-            r = subprocess.run([sys.executable, "-m", "profiler", "--suite", "quick", "--device", "cpu",
+            r = subprocess.run([sys.executable, "-m", "hwplan", "profile", "--suite", "quick", "--device", "cpu",
                                 "--out", f"{tmp}/rows.csv"], cwd=REPO, env=env, capture_output=True, text=True)
             out.append(time.perf_counter() - t0)
             if r.returncode != 0:
@@ -41,7 +41,7 @@ def overhead(trials: int = 15, reps: int = 400) -> dict:
     """measure() against a bare loop of the same torch call; ratio per trial, interleaved, median reported."""
     import torch
 
-    from profiler.timing import Budget, measure
+    from hwplan.profiler.timing import Budget, measure
 
     a, b = torch.randn(192, 192), torch.randn(192, 192)
     c = torch.empty(192, 192)
@@ -71,10 +71,10 @@ def overhead(trials: int = 15, reps: int = 400) -> dict:
 
 def gemm_runs(n: int = 1024, runs: int = 5) -> dict:
     """Five independent profiler measurements of gemm; spread of their throughputs across runs."""
-    from profiler.devices import detect_devices
-    from profiler.suite import FULL_BUDGET
-    from profiler.timing import measure
-    from profiler.workloads.micro import gemm
+    from hwplan.profiler.devices import detect_devices
+    from hwplan.profiler.suite import FULL_BUDGET
+    from hwplan.profiler.timing import measure
+    from hwplan.profiler.workloads.micro import gemm
 
     cpu = detect_devices()[0]
     bench = gemm(n, cpu, "fp32")
@@ -91,10 +91,10 @@ def gemm_runs(n: int = 1024, runs: int = 5) -> dict:
 
 
 def best_gemm(sizes=(512, 1024, 2048)) -> dict:
-    from profiler.devices import detect_devices
-    from profiler.suite import FULL_BUDGET
-    from profiler.timing import measure
-    from profiler.workloads.micro import gemm
+    from hwplan.profiler.devices import detect_devices
+    from hwplan.profiler.suite import FULL_BUDGET
+    from hwplan.profiler.timing import measure
+    from hwplan.profiler.workloads.micro import gemm
 
     cpu = detect_devices()[0]
     out = {}

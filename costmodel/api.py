@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from costmodel import CODE_VERSION
-from costmodel.assumptions import Assumptions
-from costmodel.cost import costs, prices
-from costmodel.model import BASES, BOUNDS, PHASES, SCENARIOS, PerformanceModel, evaluate, precision_allowed
-from costmodel.work import PRECISIONS
-from hwplan.errors import HwplanError, UnknownIdError
+from hwplan.costmodel import CODE_VERSION
+from hwplan.costmodel.assumptions import Assumptions
+from hwplan.costmodel.cost import costs, prices
+from hwplan.costmodel.model import BASES, BOUNDS, PHASES, SCENARIOS, PerformanceModel, evaluate, precision_allowed
+from hwplan.costmodel.work import PRECISIONS
+from hwplan.core.errors import HwplanError, UnknownIdError
 
 __all__ = ["fit_models", "load_or_fit", "predict", "predict_curve", "scaling_curve", "Demand", "plan", "Estimate",
            "PlanResult", "Assumptions", "PerformanceModel"]
@@ -60,7 +60,7 @@ def fit_models(measurements: pd.DataFrame | None = None, catalog: pd.DataFrame |
     Fitted coefficients are cached as JSON (keyed by a hash of rows, catalog, workloads and code
     version) under $HWPLAN_CACHE_DIR or the user cache folder, so a second call is cheap.
     """
-    from hwplan.catalog import load_catalog, load_workloads
+    from hwplan.core.catalog import load_catalog, load_workloads
 
     if measurements is None:
         measurements = measurements_df
@@ -75,7 +75,7 @@ def fit_models(measurements: pd.DataFrame | None = None, catalog: pd.DataFrame |
             return PerformanceModel.load(path)
         except (OSError, ValueError, TypeError):
             pass  # a damaged cache file is refitted below
-    from costmodel.fit import fit_performance_model
+    from hwplan.costmodel.fit import fit_performance_model
 
     model = fit_performance_model(measurements, cat, wls, data_hash=key)
     if use_cache:
@@ -87,8 +87,8 @@ def fit_models(measurements: pd.DataFrame | None = None, catalog: pd.DataFrame |
 
 
 def load_store_measurements(db: str | None = None) -> pd.DataFrame:
-    from hwplan.ingest import seed_store
-    from hwplan.store import Store
+    from hwplan.core.ingest import seed_store
+    from hwplan.core.store import Store
 
     store = Store.open(db)
     try:
@@ -104,7 +104,7 @@ def load_or_fit(db: str | None = None) -> PerformanceModel:
     SQLAlchemy or reading every row. Anything else takes the full path (seed, read, hash, fit)."""
     import json
 
-    from hwplan import paths
+    from hwplan.core import paths
 
     url = paths.as_db_url(db) if db else paths.default_db_url()
     index_file = cache_dir() / "stores.json"
@@ -135,7 +135,7 @@ def store_fingerprint(url: str) -> str | None:
     taken cheaply (not SQLite, no file yet, or the shipped results are not loaded yet)."""
     import sqlite3
 
-    from hwplan import paths
+    from hwplan.core import paths
 
     if not url.startswith("sqlite:///"):
         return None
@@ -143,7 +143,7 @@ def store_fingerprint(url: str) -> str | None:
     if not db_file or db_file == ":memory:" or not Path(db_file).exists():
         return None
     files = [p for p in [paths.PUBLISHED_CSV, *sorted(paths.MEASURED_DIR.glob("*.csv"))] if p.exists()]
-    digest = hashlib.sha256()  # the same digest hwplan.ingest.seed_store records
+    digest = hashlib.sha256()  # the same digest hwplan.core.ingest.seed_store records
     for p in files:
         digest.update(p.name.encode())
         digest.update(p.read_bytes())
@@ -290,7 +290,7 @@ def _precision_indices(model, workload, device, precision) -> list[int]:
 
 
 def _lowest(model, w):
-    from costmodel.work import QUALITY
+    from hwplan.costmodel.work import QUALITY
 
     q = model.wl["lowest_quality"][w]
     return min((p for p in PRECISIONS if QUALITY[p] >= q), key=lambda p: QUALITY[p])
@@ -497,6 +497,6 @@ class PlanResult:
 
 def plan(model: PerformanceModel, demand: Demand, assumptions: Assumptions | None = None, top: int = 10) -> PlanResult:
     """Ranked setups meeting the demand, the Pareto front, why the top wins, what binds."""
-    from costmodel.planner import run_plan
+    from hwplan.costmodel.planner import run_plan
 
     return run_plan(model, demand, assumptions or Assumptions(), top)

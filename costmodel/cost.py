@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from costmodel.assumptions import Assumptions
+from hwplan.costmodel.assumptions import Assumptions
 
 HOURS_PER_YEAR = 8760.0
 

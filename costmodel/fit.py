@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from hwplan.units import human
+from hwplan.core.units import human
 import math
 import re
 
 import numpy as np
 import pandas as pd
 
-from costmodel import CODE_VERSION
-from costmodel.model import (CPU_MEMORY_FALLBACK_B, KINDS, PCIE_FALLBACK_BPS, PHASES, SCENARIOS,
+from hwplan.costmodel import CODE_VERSION
+from hwplan.costmodel.model import (CPU_MEMORY_FALLBACK_B, KINDS, PCIE_FALLBACK_BPS, PHASES, SCENARIOS,
                              PerformanceModel, evaluate)
-from costmodel.work import PRECISIONS, workload_table
-from hwplan.catalog import PEAK_COLUMN
+from hwplan.costmodel.work import PRECISIONS, workload_table
+from hwplan.core.catalog import PEAK_COLUMN
 
 DEFAULT_EC0 = 0.7        # matmul efficiency prior when no gemm row exists for the device or its kind (assumption)
 DEFAULT_EM0 = 0.8        # achievable fraction of spec memory bandwidth (assumption; STREAM-like copies reach 80-90%)
@@ -62,7 +62,7 @@ def add_host_devices(meas: pd.DataFrame | None, catalog: pd.DataFrame) -> tuple[
     blank: nothing is invented (power and cost of such a device are NaN). The rows' `device` is
     rewritten to the pseudo id. Idempotent: rows already carrying a host id and a catalog that
     already holds it are left as they are. Returns (rows, catalog + pseudo rows, info)."""
-    from costmodel.model import KINDS
+    from hwplan.costmodel.model import KINDS
 
     info: dict = {}
     if meas is None or not len(meas) or "device" not in meas:
@@ -297,7 +297,7 @@ def fit_overhead(rows: pd.DataFrame, model: PerformanceModel) -> dict:
     least OVERHEAD_MIN_BATCHES batch sizes, latency_p50 = o + b x tau is fitted by least squares; the
     device's factor is the median of o / prior over its groups (clipped to 0.05-20). Other devices keep
     the prior (factor 1)."""
-    from costmodel.model import OVERHEAD_PRIOR_BASIS, overhead_per_pass
+    from hwplan.costmodel.model import OVERHEAD_PRIOR_BASIS, overhead_per_pass
 
     D = len(model.devices)
     mult = np.ones(D)
@@ -425,7 +425,7 @@ class Design:
 
 def fit_performance_model(meas: pd.DataFrame | None, catalog: pd.DataFrame, workloads: pd.DataFrame,
                           data_hash: str = "") -> PerformanceModel:
-    from costmodel.estimators import ConformalRegressor, PowerCurve, ShrunkRidge
+    from hwplan.costmodel.estimators import ConformalRegressor, PowerCurve, ShrunkRidge
 
     meas, catalog, host_info = add_host_devices(meas, catalog)
     devices = list(catalog.index)

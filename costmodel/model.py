@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costmodel.work import BYTES_PER_VALUE, PRECISIONS, QUALITY
+from hwplan.costmodel.work import BYTES_PER_VALUE, PRECISIONS, QUALITY
 
 SCENARIOS = ("offline", "server", "training")
 BASES = ("measured", "calibrated", "roofline")
@@ -65,12 +65,12 @@ LLM_TRAIN_ACT_BYTES = 34.0      # activation bytes per token per layer per d_mod
 
 @dataclass
 class PerformanceModel:
-    """Fitted model state. Build it with `costmodel.api.fit_models`; evaluate with `evaluate`."""
+    """Fitted model state. Build it with `hwplan.costmodel.api.fit_models`; evaluate with `evaluate`."""
 
     devices: list[str]
     dev: dict            # per-device arrays (lists) from the catalog, plus imputation flags
     workloads: list[str]
-    wl: dict             # per-workload work facts (costmodel.work.workload_table)
+    wl: dict             # per-workload work facts (hwplan.costmodel.work.workload_table)
     eta: list            # [W][D][P][S] log throughput correction
     basis: list          # [W][D][S] index into BASES
     basis_detail: dict   # "w|d|s" -> text

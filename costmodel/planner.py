@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from hwplan.units import human
+from hwplan.core.units import human
 import numpy as np
 import pandas as pd
 
-from costmodel.assumptions import Assumptions
-from costmodel.cost import costs, prices
-from costmodel.model import BASES, KINDS, PerformanceModel, evaluate, precision_allowed
-from costmodel.work import PRECISIONS
-from hwplan.errors import HwplanError, UnknownIdError
+from hwplan.costmodel.assumptions import Assumptions
+from hwplan.costmodel.cost import costs, prices
+from hwplan.costmodel.model import BASES, KINDS, PerformanceModel, evaluate, precision_allowed
+from hwplan.costmodel.work import PRECISIONS
+from hwplan.core.errors import HwplanError, UnknownIdError
 
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 COUNTS = tuple(range(1, 9)) + tuple(range(16, 1025, 8))
@@ -57,7 +57,7 @@ def evaluate_grid(model, w, grid, s, a: Assumptions, pricing: str, latency_limit
 
 
 def run_plan(model: PerformanceModel, demand, a: Assumptions, top: int = 10):
-    from costmodel.api import PlanResult, _scenario_index, _wi
+    from hwplan.costmodel.api import PlanResult, _scenario_index, _wi
 
     if demand.pricing not in ("cloud", "owned"):
         raise HwplanError(f"pricing '{demand.pricing}' is not known; use cloud or owned")

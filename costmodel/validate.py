@@ -4,7 +4,7 @@ Splits: MLPerf Inference v3.0 -> v3.1 (time split), leave one device out (every 
 published rows), and the CPU rows the profiler measured: leave one workload out per measured host
 (its other workloads' rows, its micro-benchmarks and every published row stay in training). A host
 that is not in the catalog is a pseudo-device whose specs come from its own micro-benchmarks
-(costmodel.fit.add_host_devices), for the fitted model and for the spec roofline alike. Each held-out
+(hwplan.costmodel.fit.add_host_devices), for the fitted model and for the spec roofline alike. Each held-out
 prediction is compared with the fitted model and with a plain spec-sheet roofline (catalog peaks
 and bandwidth at fixed efficiencies, nothing fitted). Nothing here tunes on the held-out rows.
 """
@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from costmodel import CODE_VERSION
-from costmodel.fit import (DEFAULT_EC0, DEFAULT_EM0, MICRO_BENCHMARKS, add_host_devices, fit_performance_model,
+from hwplan.costmodel import CODE_VERSION
+from hwplan.costmodel.fit import (DEFAULT_EC0, DEFAULT_EM0, MICRO_BENCHMARKS, add_host_devices, fit_performance_model,
                            row_scales, training_rows)
-from costmodel.model import BASES, evaluate
+from hwplan.costmodel.model import BASES, evaluate
 
 TARGETS = {"median_ape": 0.20, "p90_ape": 0.50, "coverage_low": 0.70, "coverage_high": 0.90}
 
@@ -72,7 +72,7 @@ def _held_out(split: str, train: pd.DataFrame, test: pd.DataFrame, catalog, work
 
 def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, workloads: pd.DataFrame | None = None,
                    max_devices: int | None = None) -> dict:
-    from hwplan.catalog import load_catalog, load_workloads
+    from hwplan.core.catalog import load_catalog, load_workloads
 
     t0 = time.perf_counter()
     cat = load_catalog() if catalog is None else catalog

@@ -10,11 +10,11 @@ import tempfile
 
 import torch
 
-from profiler.errors import Unsupported
-from profiler.flops import param_bytes, tensor_bytes
-from profiler.suite import LLM_ARCH, LLM_WORKLOADS, Case, layers_that_fit, time_scale_note
-from profiler.workloads import micro, recsys, transformer, unet3d, vision
-from profiler.workloads.common import DTYPES, Bench, build, make_step, quantize_int8
+from hwplan.profiler.errors import Unsupported
+from hwplan.profiler.flops import param_bytes, tensor_bytes
+from hwplan.profiler.suite import LLM_ARCH, LLM_WORKLOADS, Case, layers_that_fit, time_scale_note
+from hwplan.profiler.workloads import micro, recsys, transformer, unet3d, vision
+from hwplan.profiler.workloads.common import DTYPES, Bench, build, make_step, quantize_int8
 
 
 class ModelCache:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from profiler.backends import cpu, cuda, hpu, mps, onnxrt, rocm, xla, xpu
-from profiler.backends.base import DeviceInfo
-from profiler.errors import ProfileError
+from hwplan.profiler.backends import cpu, cuda, hpu, mps, onnxrt, rocm, xla, xpu
+from hwplan.profiler.backends.base import DeviceInfo
+from hwplan.profiler.errors import ProfileError
 
 BACKENDS = (cpu, cuda, rocm, xla, mps, xpu, hpu, onnxrt)
 

@@ -21,8 +21,8 @@ def package_versions() -> dict[str, str | None]:
 
 
 def doctor_report() -> dict:
-    from profiler.devices import detect_devices
-    from profiler.energy import detect_sensors
+    from hwplan.profiler.devices import detect_devices
+    from hwplan.profiler.energy import detect_sensors
 
     devices = detect_devices(include_missing=True)
     sensors = detect_sensors()
@@ -38,7 +38,7 @@ def doctor_report() -> dict:
 
 def energy_plan(device, sensors) -> dict:
     """How `hwplan profile` would get energy on this device: a sensor, an estimate (and from what), or none."""
-    from profiler.energy import EstimatedMeter, NoMeter, make_meter
+    from hwplan.profiler.energy import EstimatedMeter, NoMeter, make_meter
 
     name = f"{device.backend}:{device.name}"
     try:

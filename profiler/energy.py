@@ -265,7 +265,7 @@ def make_meter(device, sensors: list[Sensor] | None = None):
         estimate = _cpu_estimate(device)
         if estimate is not None:
             return estimate
-    from profiler.backends.base import catalog_row
+    from hwplan.profiler.backends.base import catalog_row
 
     row = catalog_row(device.catalog_id)
     board = _num(row.get("board_power_w")) if row else None
@@ -288,7 +288,7 @@ def _cpu_estimate(device) -> "EstimatedMeter | None":
     same family stands in, and the note says so. None when nothing in the catalog fits.
     """
     try:
-        from hwplan.catalog import load_catalog
+        from hwplan.core.catalog import load_catalog
 
         cat = load_catalog()
     except Exception:  # noqa: BLE001 - no catalog, no estimate

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hwplan.errors import HwplanError
+from hwplan.core.errors import HwplanError
 
 
 class ProfileError(HwplanError):

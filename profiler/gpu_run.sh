@@ -12,14 +12,14 @@ DEVICE="${DEVICE:-cuda}"
 TIME_LIMIT_S="${TIME_LIMIT_S:-900}"
 PY="${PYTHON:-python3}"
 mkdir -p "$OUT"
-cd "$(dirname "$0")/.."
+cd "$(dirname "$(readlink -f "$0")")/.."
 
 # What the machine is, recorded next to the rows (each step may fail on a box without that tool).
 { nvidia-smi -q 2>/dev/null || echo "nvidia-smi not available"; } > "$OUT/nvidia-smi-q.txt"
 { nvidia-smi --query-gpu=index,name,memory.total,power.limit,driver_version --format=csv 2>/dev/null || true; } > "$OUT/nvidia-smi.csv"
 "$PY" - > "$OUT/environment.json" 2>"$OUT/environment.err" <<'PYEOF'
 import json
-from profiler.doctor import doctor_report
+from hwplan.profiler.doctor import doctor_report
 print(json.dumps(doctor_report(), indent=1, default=str))
 PYEOF
 
@@ -37,7 +37,7 @@ fi
 if ! "$PY" -c "import sqlalchemy" 2>/dev/null; then
   unset HWPLAN_DB  # no SQLAlchemy here: rows.csv only
 fi
-"$PY" -m profiler "${ARGS[@]}" --json > "$OUT/summary.json" 2> "$OUT/progress.log"
+"$PY" -m hwplan profile "${ARGS[@]}" --json > "$OUT/summary.json" 2> "$OUT/progress.log"
 rc=$?
 echo "exit $rc; rows in $OUT/rows.csv" | tee -a "$OUT/progress.log"
 exit $rc

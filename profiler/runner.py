@@ -10,10 +10,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from hwplan.schema import utc_now_iso
-from profiler.errors import TimeLimitExceeded, Unsupported
-from profiler.suite import Case, suite_config
-from profiler.timing import Budget, Timing, measure
+from hwplan.core.schema import utc_now_iso
+from hwplan.profiler.errors import TimeLimitExceeded, Unsupported
+from hwplan.profiler.suite import Case, suite_config
+from hwplan.profiler.timing import Budget, Timing, measure
 
 
 @dataclass
@@ -122,15 +122,15 @@ class Runner:
         return self._sw[device.id]
 
     def key_of(self, case: Case, device) -> tuple:
-        from profiler.sinks import row_key
+        from hwplan.profiler.sinks import row_key
 
         return row_key(self.base_row(case, device, expected_device_count(case, device)))
 
     # -- running ------------------------------------------------------------------------------------------
 
     def run(self, cases: list[Case], device, summary: RunSummary | None = None, budget: Budget | None = None) -> RunSummary:
-        from profiler.benches import ModelCache
-        from profiler.energy import make_meter
+        from hwplan.profiler.benches import ModelCache
+        from hwplan.profiler.energy import make_meter
 
         summary = summary or RunSummary(self.run_id)
         cache = ModelCache()
@@ -160,8 +160,8 @@ class Runner:
         return summary
 
     def measure_case(self, case, device, cache, meter, budget, deadline, flops_cache) -> dict:
-        from profiler.benches import make_bench
-        from profiler.flops import count_flops
+        from hwplan.profiler.benches import make_bench
+        from hwplan.profiler.flops import count_flops
 
         row = self.base_row(case, device, expected_device_count(case, device))
         try:

@@ -10,11 +10,11 @@ import csv
 import os
 from pathlib import Path
 
-from hwplan.schema import COLUMN_NAMES, KEY_COLUMNS
+from hwplan.core.schema import COLUMN_NAMES, KEY_COLUMNS
 
 try:
     from pandas import NA as _NA
-except ImportError:  # pragma: no cover - pandas is required by hwplan.schema anyway
+except ImportError:  # pragma: no cover - pandas is required by hwplan.core.schema anyway
     _NA = object()
 
 
@@ -41,7 +41,7 @@ class CsvSink:
             with self.path.open(newline="", encoding="utf-8") as fh:
                 header = next(csv.reader(fh), [])
             if header != list(COLUMN_NAMES):
-                from profiler.errors import ProfileError
+                from hwplan.profiler.errors import ProfileError
 
                 raise ProfileError(f"{self.path} exists with other columns; give a new --out file or the Measurement CSV it was")
         else:
@@ -94,7 +94,7 @@ class StoreSink:
         self.store = None
 
     def open(self) -> "StoreSink":
-        from hwplan.store import Store
+        from hwplan.core.store import Store
 
         self.store = Store.open(self.url)
         return self

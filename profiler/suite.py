@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from profiler.errors import ProfileError
-from profiler.timing import Budget
+from hwplan.profiler.errors import ProfileError
+from hwplan.profiler.timing import Budget
 
 MODEL_WORKLOADS = ("resnet50", "retinanet", "bert-large", "dlrm-v2", "3d-unet", "fraud-mlp")
 LLM_WORKLOADS = ("gpt-j", "llama2-70b", "llama3.1-8b", "mixtral-8x7b")
@@ -119,7 +119,7 @@ def plan_cases(suite: str, device, workloads: list[str] | None = None) -> list[C
     wanted = list(workloads) if workloads else list(SUITE_WORKLOADS)
     bad = [w for w in wanted if w not in SUITE_WORKLOADS]
     if bad:
-        from hwplan.errors import UnknownIdError
+        from hwplan.core.errors import UnknownIdError
 
         raise UnknownIdError("workload", bad[0], SUITE_WORKLOADS)
     onnx_only = device.torch_device is None

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from profiler.errors import TimeLimitExceeded
+from hwplan.profiler.errors import TimeLimitExceeded
 
 NOISY_COV = 0.05
 

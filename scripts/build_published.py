@@ -1,18 +1,18 @@
-"""Regenerate data/published_results.csv (Measurement rows) from ../shared/reference-data.
+"""Regenerate data/published_results.csv (Measurement rows) from the raw published table in data/raw/.
 
-Run: python scripts/build_published.py [REFERENCE_CSV]
+Run: .venv/bin/python scripts/build_published.py [RAW_CSV]
 Rows that cannot be mapped are left out and counted by reason (also printed by `hwplan import`).
 """
 
 import sys
 from pathlib import Path
 
-from hwplan import paths
-from hwplan.catalog import load_catalog, load_workloads
-from hwplan.errors import ValidationError
-from hwplan.tableio import load_file, write_table
+from hwplan.core import paths
+from hwplan.core.catalog import load_catalog, load_workloads
+from hwplan.core.errors import ValidationError
+from hwplan.core.tableio import load_file, write_table
 
-src = Path(sys.argv[1] if len(sys.argv) > 1 else paths.REPO_ROOT.parent / "shared" / "reference-data" / "published_results.csv")
+src = Path(sys.argv[1]) if len(sys.argv) > 1 else paths.RAW_MLPERF_CSV
 table = load_file(src.name, path=src, max_bytes=1 << 30, known_workloads=set(load_workloads().index),
                   known_devices=set(load_catalog().index))
 if table.problems:

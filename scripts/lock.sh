@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# Rewrite requirements.lock from the current environment (after installing or upgrading a dependency).
-# torch keeps the plain 2.13.0 pin so pip takes the CPU wheel on this machine image.
+# Write the two locks from pyproject.toml with a resolver (uv pip compile), with hashes, for CPython 3.11 on
+# x86_64 Linux. requirements.lock: what the dashboard and CLI need (core + postgres + pdf extras).
+# requirements-dev.lock: everything (+ the profile extra and the dev group). torch resolves to the CPU build
+# 2.13.0+cpu, found where pip is configured to look for local wheels (`pip config get global.find-links`, set
+# on this project's machine image), else on the PyTorch CPU index. Neither location is written into the lock.
+# Run after changing a dependency in pyproject.toml: bash scripts/lock.sh [extra uv options, e.g. --upgrade]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-{ echo "# Exact, tested dependency set (pip freeze on Python 3.11, CPU torch from the local wheel)."
-  echo "# Regenerate: scripts/lock.sh"
-  python3 -m pip freeze --disable-pip-version-check | grep -v -E "^(-e|hwplan|# Editable)" | sed 's/^torch==2.13.0+cpu/torch==2.13.0/'
-} > requirements.lock.tmp
-mv requirements.lock.tmp requirements.lock
+UV=".venv/bin/uv"
+[ -x "$UV" ] || { echo "run bash scripts/test.sh once first (it installs uv into .venv)" >&2; exit 2; }
+links="$(python3 -m pip config get global.find-links 2>/dev/null || true)"
+if [ -n "$links" ]; then torch_src=(--find-links "$links"); else
+  torch_src=(--extra-index-url https://download.pytorch.org/whl/cpu --index-strategy unsafe-best-match); fi
+common=(--generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-emit-find-links
+        --custom-compile-command "bash scripts/lock.sh" -q "$@")
+"$UV" pip compile pyproject.toml --extra postgres --extra pdf --group build "${common[@]}" -o requirements.lock
+"$UV" pip compile pyproject.toml --extra profile --extra postgres --extra pdf --group dev --group build \
+  "${torch_src[@]}" "${common[@]}" -o requirements-dev.lock
+echo "requirements.lock: $(grep -c '==' requirements.lock) pins; requirements-dev.lock: $(grep -c '==' requirements-dev.lock) pins"

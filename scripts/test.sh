@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Python packages, Debian's chromium, PostgreSQL 15 if missing)
-# and run the whole suite. The tests start and stop their own PostgreSQL server.
+# Everything CI runs: the dev environment in .venv, what the tests need from Debian (chromium, PostgreSQL,
+# poppler, fonts) when missing, the static checks (ruff, mypy, import-linter), then the whole test suite.
+# Arguments go to pytest (e.g. bash scripts/test.sh -k plan). The tests start and stop their own PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh
+bash scripts/install.sh --dev
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need+=(postgresql)
@@ -14,4 +15,5 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-exec python3 -m pytest -q -p no:cacheprovider "$@"
+
+exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -9,7 +9,7 @@ import uuid
 import pandas as pd
 import pytest
 
-from hwplan.store import Store
+from hwplan.core.store import Store
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +38,7 @@ def store(store_url):
 
 @pytest.fixture(autouse=True)
 def _restore_main_module():
-    """Streamlit's AppTest leaves app/main.py as `__main__`; a later spawned child process (multiprocessing
+    """Streamlit's AppTest leaves app/dashboard/main.py as `__main__`; a later spawned child process (multiprocessing
     'spawn') would then run the whole dashboard script on start. Put the real `__main__` back."""
     main = sys.modules["__main__"]
     yield

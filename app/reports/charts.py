@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
-from app.reports.fmt import setup_label, sig
+from hwplan.app.reports.fmt import setup_label, sig
 
 if TYPE_CHECKING:
-    from app.reports.snapshot import Chart, Snapshot
+    from hwplan.app.reports.snapshot import Chart, Snapshot
 
 BASIS_COLOURS = {"measured": "#1b7837", "calibrated": "#2166ac", "roofline": "#e08214"}
 MAX_POINTS = 40
@@ -102,7 +102,7 @@ def curve_figure(name: str, rows: list[dict]) -> go.Figure | None:
 
 
 def _chart(name: str, title: str, rows: list[dict], fig: go.Figure) -> "Chart":
-    from app.reports.snapshot import Chart
+    from hwplan.app.reports.snapshot import Chart
 
     return Chart(name=name, title=title, data=rows, figure=json.loads(fig.to_json()))
 

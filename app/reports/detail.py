@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.reports import fmt
-from app.reports.snapshot import Snapshot
+from hwplan.app.reports import fmt
+from hwplan.app.reports.snapshot import Snapshot
 
 SETUP_COLUMNS = (
     ("rank", "#"), ("device", "device"), ("count", "n"), ("precision", "prec."), ("batch_size", "batch"),

@@ -14,9 +14,9 @@ import json
 import re
 from functools import lru_cache
 
-from app.reports.detail import Table, detail_tables
-from app.reports.snapshot import Snapshot
-from app.reports.summary import Summary, build_summary
+from hwplan.app.reports.detail import Table, detail_tables
+from hwplan.app.reports.snapshot import Snapshot
+from hwplan.app.reports.summary import Summary, build_summary
 
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
        "img-src data: blob:; font-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'")

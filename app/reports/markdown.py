@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from app.reports import fmt
-from app.reports.snapshot import Snapshot
-from app.reports.summary import build_summary, month_cost, pricing
+from hwplan.app.reports import fmt
+from hwplan.app.reports.snapshot import Snapshot
+from hwplan.app.reports.summary import build_summary, month_cost, pricing
 
 # Enough to stop emphasis, code, links, images, HTML and table breaks; plain punctuation stays readable.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")

@@ -18,9 +18,9 @@ from typing import Callable
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from app.reports.detail import Table, detail_tables
-from app.reports.snapshot import Chart, Snapshot
-from app.reports.summary import Summary, build_summary
+from hwplan.app.reports.detail import Table, detail_tables
+from hwplan.app.reports.snapshot import Chart, Snapshot
+from hwplan.app.reports.summary import Summary, build_summary
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"), Path("/usr/local/share/fonts"))
 BLUE = (33, 102, 172)

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hwplan import paths
-from hwplan.errors import HwplanError
+from hwplan.core import paths
+from hwplan.core.errors import HwplanError
 
 SCHEMA_VERSION = "hwplan-report/1"
 KINDS = ("plan", "compare")
@@ -171,7 +171,7 @@ def _plan_part(plan_result: Any) -> PlanPart | None:
 
 
 def _assumptions_table(assumptions: Any, plan_result: Any) -> list[dict[str, Any]]:
-    from costmodel.assumptions import Assumptions
+    from hwplan.costmodel.assumptions import Assumptions
 
     a = assumptions if assumptions is not None else _get(plan_result, "assumptions")
     if a is None:
@@ -239,7 +239,7 @@ def _evidence(store, workload: str, devices: list[str]) -> tuple[list[dict[str, 
 
 
 def _versions(store, workload: str) -> dict[str, Any]:
-    import costmodel
+    from hwplan import costmodel
 
     out: dict[str, Any] = {
         "catalog_file": paths.CATALOG_CSV.name,
@@ -258,7 +258,7 @@ def _versions(store, workload: str) -> dict[str, Any]:
 
 
 def _workload_row(workload: str) -> dict[str, Any]:
-    from hwplan.catalog import load_workloads
+    from hwplan.core.catalog import load_workloads
 
     if not workload:
         return {}
@@ -270,7 +270,7 @@ def _workload_row(workload: str) -> dict[str, Any]:
 
 
 def _device_rows(devices: list[str]) -> list[dict[str, Any]]:
-    from hwplan.catalog import load_catalog
+    from hwplan.core.catalog import load_catalog
 
     cat = load_catalog()
     return [jsonable(cat.loc[d].to_dict()) for d in devices if d in cat.index]
@@ -287,7 +287,7 @@ def build_snapshot(*, title: str, author: str = "", kind: str = "plan", inputs: 
                    plan_result: Any = None, estimates: Any = None, curves: Any = None, assumptions: Any = None,
                    store=None, report_id: str | None = None, created_at: str | None = None) -> Snapshot:
     """Freeze a plan (or a comparison) and everything behind it into one Snapshot."""
-    from app.reports.charts import build_charts
+    from hwplan.app.reports.charts import build_charts
 
     if kind not in KINDS:
         raise HwplanError(f"report kind '{kind}' is not known; use one of {', '.join(KINDS)}")

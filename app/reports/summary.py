@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.reports import fmt
-from app.reports.fmt import num, setup_label
-from app.reports.snapshot import Snapshot
+from hwplan.app.reports import fmt
+from hwplan.app.reports.fmt import num, setup_label
+from hwplan.app.reports.snapshot import Snapshot
 
 BASIS_MEANING = {
     "measured": "measured: this device ran this workload (profiler, upload or published run)",

@@ -51,7 +51,7 @@ def missing(id_: str, name: str, kind: str, backend: str, reason: str) -> Device
 def catalog_match(raw_name: str) -> tuple[str | None, str]:
     """(catalog id or None, note). Never raises: a broken or missing catalog only means 'no match'."""
     try:
-        from hwplan.catalog import match_device
+        from hwplan.core.catalog import match_device
 
         found = match_device(raw_name)
     except Exception as exc:  # noqa: BLE001 - the catalog is data another team edits; discovery must go on
@@ -66,7 +66,7 @@ def catalog_row(catalog_id: str | None) -> dict | None:
     if not catalog_id:
         return None
     try:
-        from hwplan.catalog import load_catalog
+        from hwplan.core.catalog import load_catalog
 
         cat = load_catalog()
         if catalog_id not in cat.index:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 
-from profiler.backends.base import DeviceInfo, catalog_match
+from hwplan.profiler.backends.base import DeviceInfo, catalog_match
 
 ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16",
              "amx_tile", "amx_bf16", "amx_int8", "amx_fp16", "asimd", "sve", "sve2", "bf16", "i8mm")

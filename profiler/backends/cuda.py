@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from profiler.backends.base import Absent, DeviceInfo, catalog_match, torch_probe
+from hwplan.profiler.backends.base import Absent, DeviceInfo, catalog_match, torch_probe
 
 
 def nvidia_precisions(major: int, minor: int) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from profiler.backends.base import DeviceInfo, catalog_match, missing
+from hwplan.profiler.backends.base import DeviceInfo, catalog_match, missing
 
 
 def _sync() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import subprocess
 
-from profiler.backends.base import Absent, DeviceInfo, catalog_match, torch_probe
+from hwplan.profiler.backends.base import Absent, DeviceInfo, catalog_match, torch_probe
 
 
 def _sync() -> None:

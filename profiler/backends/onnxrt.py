@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from profiler.backends.base import DeviceInfo, catalog_match, missing
+from hwplan.profiler.backends.base import DeviceInfo, catalog_match, missing
 
 # provider -> (device kind, backend label in rows, the torch backend it runs beside or None if it is its own device)
 PROVIDERS = {
@@ -47,7 +47,7 @@ def probe(include_missing: bool = False) -> list[DeviceInfo]:
     try:
         import onnxruntime as ort
 
-        from profiler.backends.cpu import read_cpuinfo
+        from hwplan.profiler.backends.cpu import read_cpuinfo
 
         found = describe(list(ort.get_available_providers()), " ".join((read_cpuinfo().get("model name") or "").split()),
                          ort.__version__)

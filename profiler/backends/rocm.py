@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from profiler.backends import cuda
-from profiler.backends.base import Absent, DeviceInfo, torch_probe
+from hwplan.profiler.backends import cuda
+from hwplan.profiler.backends.base import Absent, DeviceInfo, torch_probe
 
 
 def probe(include_missing: bool = False) -> list[DeviceInfo]:

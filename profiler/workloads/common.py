@@ -10,7 +10,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from profiler.errors import Unsupported
+from hwplan.profiler.errors import Unsupported
 
 DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 

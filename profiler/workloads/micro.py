@@ -10,8 +10,8 @@ import time
 
 import torch
 
-from profiler.timing import Timing
-from profiler.workloads.common import DTYPES, Bench
+from hwplan.profiler.timing import Timing
+from hwplan.profiler.workloads.common import DTYPES, Bench
 
 
 def gemm(n: int, device, precision: str) -> Bench:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hwplan.ingest import seed_store
-from hwplan.store import Store
+from hwplan.core.ingest import seed_store
+from hwplan.core.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,7 +58,7 @@ class AppServer:
 
     def start(self, timeout_s: float = 60) -> "AppServer":
         env = dict(os.environ, HWPLAN_DB=self.db, HWPLAN_CACHE_DIR=self.cache, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "app", "--port", str(self.port), "--db", self.db],
+        self.proc = subprocess.Popen([sys.executable, "-m", "hwplan", "app", "--port", str(self.port), "--db", self.db],
                                      cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + timeout_s

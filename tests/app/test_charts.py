@@ -3,7 +3,7 @@
 import pandas as pd
 import plotly.graph_objects as go
 
-from app import charts
+from hwplan.app.dashboard import charts
 
 
 def ranked():

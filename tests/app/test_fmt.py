@@ -1,4 +1,4 @@
-from app import fmt
+from hwplan.app.dashboard import fmt
 
 
 def test_units_read_naturally():

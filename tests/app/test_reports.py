@@ -13,14 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.reports import snapshot as snapmod
-from app.reports.csvout import FORMULA_START, neutralise, render_csv
-from app.reports.html import PLOTLYJS_BEGIN, PLOTLYJS_END, plotly_js, render_html
-from app.reports.markdown import render_markdown
-from app.reports.snapshot import Snapshot, build_snapshot, is_valid_id, load_report, new_report_id, save_report
-from hwplan import paths
-from hwplan.catalog import load_catalog
-from hwplan.store import Store
+from hwplan.app.reports import snapshot as snapmod
+from hwplan.app.reports.csvout import FORMULA_START, neutralise, render_csv
+from hwplan.app.reports.html import PLOTLYJS_BEGIN, PLOTLYJS_END, plotly_js, render_html
+from hwplan.app.reports.markdown import render_markdown
+from hwplan.app.reports.snapshot import Snapshot, build_snapshot, is_valid_id, load_report, new_report_id, save_report
+from hwplan.core import paths
+from hwplan.core.catalog import load_catalog
+from hwplan.core.store import Store
 from tests.conftest import make_rows
 
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
@@ -31,8 +31,8 @@ URL_RE = re.compile(r"(?i)(https?:)?//[a-z0-9-]+(\.[a-z0-9-]+)+|\b(?:https?|ftp|
 @functools.lru_cache(maxsize=1)
 def _shared(root: str) -> dict:
     """One seeded store and one fitted model per test session, whichever module asks first."""
-    from costmodel.api import fit_models
-    from hwplan.ingest import seed_store
+    from hwplan.costmodel.api import fit_models
+    from hwplan.core.ingest import seed_store
 
     url = f"sqlite:///{root}/store.db"
     store = Store.open(url)
@@ -55,7 +55,7 @@ def env(tmp_path_factory):
 
 
 def _plan(env, **demand):
-    from costmodel.api import Demand, plan
+    from hwplan.costmodel.api import Demand, plan
 
     d = Demand(workload=WORKLOAD, throughput=DEMAND, **demand)
     return plan(env["model"], d, top=8)
@@ -149,7 +149,7 @@ def test_unknown_malformed_or_damaged_ids_give_none(env):
 
 
 def test_compare_report_from_estimates_and_a_curve(env):
-    from costmodel.api import predict, predict_curve, scaling_curve
+    from hwplan.costmodel.api import predict, predict_curve, scaling_curve
 
     m = env["model"]
     ests = [predict(m, WORKLOAD, "nvidia-h100-sxm", count=1), predict(m, WORKLOAD, "nvidia-l4", count=4)]
@@ -208,7 +208,7 @@ def test_xss_payload_in_title_author_and_uploaded_names_renders_as_text(saved):
 
 
 def test_chart_json_cannot_close_its_script_element():
-    from app.reports.html import _json_for_script
+    from hwplan.app.reports.html import _json_for_script
 
     out = _json_for_script({"t": "</script><script>alert(1)</script>&"})
     assert "<" not in out and ">" not in out and "&" not in out
@@ -223,7 +223,7 @@ def _pdf_text(data: bytes) -> list[str]:
 
 
 def test_pdf_first_page_is_the_managers_summary(saved):
-    from app.reports.pdf import find_font, render_pdf
+    from hwplan.app.reports.pdf import find_font, render_pdf
 
     _, snap = saved
     co2 = "CO₂ per month" if find_font() else "CO2 per month"  # core-font fallback without DejaVu
@@ -243,7 +243,7 @@ def test_pdf_first_page_is_the_managers_summary(saved):
 
 
 def test_pdf_builds_without_a_browser_and_says_charts_were_left_out(saved):
-    from app.reports.pdf import render_pdf
+    from hwplan.app.reports.pdf import render_pdf
 
     def no_browser(charts):
         raise RuntimeError("chromium not found")
@@ -255,7 +255,7 @@ def test_pdf_builds_without_a_browser_and_says_charts_were_left_out(saved):
 
 
 def test_pdf_falls_back_to_a_core_font(saved, monkeypatch):
-    from app.reports import pdf
+    from hwplan.app.reports import pdf
 
     monkeypatch.setattr(pdf, "find_font", lambda: None)
     text = _pdf_text(pdf.render_pdf(saved[1], charts=False))[0]
@@ -304,7 +304,7 @@ def test_csv_setups_are_neutralised_end_to_end(saved):
 
 @pytest.fixture
 def no_kaleido(monkeypatch):
-    from app.reports import pdf
+    from hwplan.app.reports import pdf
 
     def fail(charts):
         raise RuntimeError("not in this test")
@@ -314,7 +314,7 @@ def no_kaleido(monkeypatch):
 
 @pytest.mark.parametrize("fmt", ["html", "pdf", "md", "csv"])
 def test_cli_report_from_plan_arguments_and_from_a_saved_id(env, tmp_path, capsys, fmt, no_kaleido):
-    from app.cli import main
+    from hwplan.app.cli import main
 
     out = tmp_path / f"r.{fmt}"
     args = ["report", "--workload", WORKLOAD, "--throughput", str(DEMAND), "--latency-p99-ms", "50", "--kinds", "gpu,tpu",
@@ -340,7 +340,7 @@ def test_cli_report_from_plan_arguments_and_from_a_saved_id(env, tmp_path, capsy
 
 
 def test_cli_unknown_or_malformed_id_says_report_not_found(env, tmp_path, capsys):
-    from app.cli import main
+    from hwplan.app.cli import main
 
     for rid in (new_report_id(), "../../../etc/passwd", "x"):
         out = tmp_path / "never.html"
@@ -351,7 +351,7 @@ def test_cli_unknown_or_malformed_id_says_report_not_found(env, tmp_path, capsys
 
 
 def test_cli_needs_plan_arguments_or_an_id(env, tmp_path, capsys):
-    from app.cli import main
+    from hwplan.app.cli import main
 
     assert main(["report", "--format", "md", "--out", str(tmp_path / "x.md"), "--db", env["url"]]) == 2
     assert "--workload and --throughput" in capsys.readouterr().err

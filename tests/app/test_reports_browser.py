@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from app.reports.html import render_html
-from app.reports.snapshot import build_snapshot
+from hwplan.app.reports.html import render_html
+from hwplan.app.reports.snapshot import build_snapshot
 from tests.app.test_reports import XSS, _inputs, _plan, env  # noqa: F401 - env is a fixture
 
 pytestmark = pytest.mark.browser

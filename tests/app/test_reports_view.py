@@ -5,27 +5,27 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.reports.snapshot import new_report_id, save_report
+from hwplan.app.reports.snapshot import new_report_id, save_report
 from tests.app.test_reports import XSS, _inputs, _plan, env  # noqa: F401 - env is a fixture
 
 
 def _saved_page(report_id, url):
-    from app.views.reports import render_saved
-    from hwplan.store import Store
+    from hwplan.app.dashboard.views.reports import render_saved
+    from hwplan.core.store import Store
 
     render_saved(report_id, store=Store.open(url))
 
 
 def _list_page(url):
-    from app.views.reports import render_list
-    from hwplan.store import Store
+    from hwplan.app.dashboard.views.reports import render_list
+    from hwplan.core.store import Store
 
     render_list(store=Store.open(url))
 
 
 @pytest.fixture
 def fresh(tmp_path):
-    from hwplan.store import Store
+    from hwplan.core.store import Store
 
     url = f"sqlite:///{tmp_path / 'views.db'}"
     store = Store.open(url)

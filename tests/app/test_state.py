@@ -1,4 +1,4 @@
-from app.state import KINDS, PlanInputs, from_query, to_query
+from hwplan.app.dashboard.state import KINDS, PlanInputs, from_query, to_query
 
 
 def test_round_trip_keeps_every_input():

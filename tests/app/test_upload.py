@@ -7,8 +7,8 @@ import time
 import pandas as pd
 import pytest
 
-from app.upload import upload
-from hwplan.store import Store
+from hwplan.app.dashboard.upload import upload
+from hwplan.core.store import Store
 from tests.conftest import make_rows
 
 

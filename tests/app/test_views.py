@@ -12,7 +12,7 @@ TIMEOUT = 60
 
 def view(name: str):
     def script(name):
-        from app.views import catalog, compare, plan, profiles  # noqa: F401
+        from hwplan.app.dashboard.views import catalog, compare, plan, profiles  # noqa: F401
 
         {"plan": plan, "compare": compare, "profiles": profiles, "catalog": catalog}[name].render()
 
@@ -111,7 +111,7 @@ def test_catalog_overrides_apply_to_the_session(app_env):
 
 @pytest.mark.parametrize("query", [{}, {"report": "no-such-report"}])
 def test_router_runs_reports_and_unknown_report_ids(app_env, query):
-    at = AppTest.from_file(str(REPO / "app" / "main.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(REPO / "app" / "dashboard" / "main.py"), default_timeout=TIMEOUT)
     at.query_params.update(query)
     at.run()
     assert not at.exception

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from hwplan import paths
+from hwplan.core import paths
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +23,7 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def measurements():
-    from hwplan.tableio import load_file
+    from hwplan.core.tableio import load_file
 
     if not paths.PUBLISHED_CSV.exists():
         pytest.skip("data/published_results.csv is not generated yet")
@@ -34,7 +34,7 @@ def measurements():
 
 @pytest.fixture(scope="session")
 def model(measurements, cache_dir):
-    from costmodel.api import fit_models
+    from hwplan.costmodel.api import fit_models
 
     return fit_models(measurements)
 
@@ -42,8 +42,8 @@ def model(measurements, cache_dir):
 @pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory, cache_dir):
     """A SQLite store seeded with the shipped results (for the command-line tests)."""
-    from hwplan.ingest import seed_store
-    from hwplan.store import Store
+    from hwplan.core.ingest import seed_store
+    from hwplan.core.store import Store
 
     url = f"sqlite:///{tmp_path_factory.mktemp('cmstore') / 'cm.db'}"
     store = Store.open(url)

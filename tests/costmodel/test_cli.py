@@ -1,4 +1,4 @@
-"""`hwplan predict`, the batch form, `plan` and `validate` through app.cli.main."""
+"""`hwplan predict`, the batch form, `plan` and `validate` through hwplan.app.cli.main."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from app.cli import main
+from hwplan.app.cli import main
 
 
 def test_predict_json(seeded_db, capsys):
@@ -65,7 +65,7 @@ def test_plan_path_imports_neither_sklearn_nor_torch(seeded_db, cache_dir, capsy
 
     assert main(["plan", "--workload", "resnet50", "--throughput", "1000", "--json", "--db", seeded_db]) == 0  # fits, caches
     capsys.readouterr()
-    code = ("import sys; from app.cli import main; rc = main(['plan', '--workload', 'resnet50', '--throughput', '1000', "
+    code = ("import sys; from hwplan.app.cli import main; rc = main(['plan', '--workload', 'resnet50', '--throughput', '1000', "
             f"'--json', '--db', {seeded_db!r}]); "
             "bad = [m for m in ('sklearn', 'scipy', 'torch', 'sqlalchemy') if m in sys.modules]; "
             "sys.exit(rc or (3 if bad else 0))")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from costmodel.assumptions import DEFAULT_SOURCES, Assumptions
-from costmodel.cost import costs, prices
+from hwplan.costmodel.assumptions import DEFAULT_SOURCES, Assumptions
+from hwplan.costmodel.cost import costs, prices
 
 
 def test_hand_worked_costs():
@@ -59,7 +59,7 @@ def test_assumptions_reject_nonsense():
 
 
 def test_estimate_costs_match_the_arithmetic(model):
-    from costmodel.api import predict
+    from hwplan.costmodel.api import predict
 
     a = Assumptions()
     e = predict(model, "resnet50", "nvidia-h100-sxm", count=8, assumptions=a)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from costmodel.estimators import ConformalRegressor, PowerCurve, ShrunkRidge
+from hwplan.costmodel.estimators import ConformalRegressor, PowerCurve, ShrunkRidge
 
 
 @parametrize_with_checks([ShrunkRidge(), ConformalRegressor(ShrunkRidge(alpha=0.1), n_splits=3)])

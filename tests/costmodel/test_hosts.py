@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hwplan import paths
+from hwplan.core import paths
 
 CSV = paths.MEASURED_DIR / "cpu-amd-epyc-2core.csv"
 HOST = "host:vm:amd-epyc"
@@ -18,7 +18,7 @@ HOST = "host:vm:amd-epyc"
 
 @pytest.fixture(scope="session")
 def host_rows():
-    from hwplan.tableio import load_file
+    from hwplan.core.tableio import load_file
 
     if not CSV.exists():
         pytest.skip("data/measured/cpu-amd-epyc-2core.csv is not there")
@@ -34,14 +34,14 @@ def all_rows(measurements, host_rows):
 
 @pytest.fixture(scope="session")
 def host_model(all_rows, cache_dir):
-    from costmodel.api import fit_models
+    from hwplan.costmodel.api import fit_models
 
     return fit_models(all_rows)
 
 
 def test_host_becomes_a_pseudo_device_with_measured_specs(host_rows):
-    from costmodel.fit import add_host_devices, device_table
-    from hwplan.catalog import load_catalog
+    from hwplan.costmodel.fit import add_host_devices, device_table
+    from hwplan.core.catalog import load_catalog
 
     cat0 = load_catalog()
     rows, cat, info = add_host_devices(host_rows, cat0)
@@ -67,7 +67,7 @@ def test_host_becomes_a_pseudo_device_with_measured_specs(host_rows):
 
 
 def test_fit_and_predict_on_the_host(host_model):
-    from costmodel.api import predict
+    from hwplan.costmodel.api import predict
 
     m = host_model
     assert HOST in m.devices
@@ -86,7 +86,7 @@ def test_fit_and_predict_on_the_host(host_model):
 
 
 def test_planner_ignores_hosts_unless_asked(host_model):
-    from costmodel.api import Demand, plan
+    from hwplan.costmodel.api import Demand, plan
 
     r = plan(host_model, Demand(workload="resnet50", throughput=100, pricing="owned"))
     assert HOST not in set(r.ranked["device"]) and not any(HOST in n for n in r.notes)
@@ -96,9 +96,9 @@ def test_planner_ignores_hosts_unless_asked(host_model):
 
 
 def test_per_row_flops_for_reduced_shapes(host_model, host_rows):
-    from costmodel.fit import add_host_devices, row_scales, training_rows
-    from costmodel.work import NON_LLM_WORK
-    from hwplan.catalog import load_catalog
+    from hwplan.costmodel.fit import add_host_devices, row_scales, training_rows
+    from hwplan.costmodel.work import NON_LLM_WORK
+    from hwplan.core.catalog import load_catalog
 
     m = host_model
     wl = dict(zip(m.workloads, m.wl["flops"]))
@@ -120,16 +120,16 @@ def test_per_row_flops_for_reduced_shapes(host_model, host_rows):
     assert np.allclose(ws[res], 1.0, atol=1e-6)
     dlrm = (tr["workload"] == "dlrm-v2") & (tr["si"] == 0)
     assert (wm[dlrm] < 0.05).all()  # capped tables: far fewer bytes than the 97 GB of true tables
-    from costmodel.model import evaluate
+    from hwplan.costmodel.model import evaluate
 
     ev = evaluate(m, tr["wi"], tr["di"], tr["pi"], tr["b"], tr["n"], tr["si"], tr["phi"], work_scale=ws, bytes_scale=wm)
     assert np.allclose(ev["flops_per_unit"][unet], tr.loc[unet, "fpu_row"], rtol=1e-6)
 
 
 def test_overhead_fit_uses_the_hosts_batch_sweeps(host_model, host_rows):
-    from costmodel.fit import add_host_devices, fit_overhead, training_rows
-    from costmodel.model import overhead_per_pass
-    from hwplan.catalog import load_catalog
+    from hwplan.costmodel.fit import add_host_devices, fit_overhead, training_rows
+    from hwplan.costmodel.model import overhead_per_pass
+    from hwplan.core.catalog import load_catalog
 
     m = host_model
     fitted = m.overhead["fitted"]
@@ -148,7 +148,7 @@ def test_overhead_fit_uses_the_hosts_batch_sweeps(host_model, host_rows):
 
 
 def test_profiler_split_leaves_one_workload_out(measurements, host_rows):
-    from costmodel.validate import run_validation
+    from hwplan.costmodel.validate import run_validation
 
     keep = host_rows["workload"].isin(["gemm", "membw", "allreduce", "resnet50", "fraud-mlp"])
     rep = run_validation(pd.concat([measurements, host_rows[keep]], ignore_index=True), max_devices=1)

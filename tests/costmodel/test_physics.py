@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel.api import Demand, plan, predict
-from costmodel.model import PHASES, SCENARIOS, evaluate, overhead_per_pass
-from costmodel.work import PRECISIONS
+from hwplan.costmodel.api import Demand, plan, predict
+from hwplan.costmodel.model import PHASES, SCENARIOS, evaluate, overhead_per_pass
+from hwplan.costmodel.work import PRECISIONS
 
 
 @settings(max_examples=60, deadline=None)
@@ -53,8 +53,8 @@ def test_resnet50_on_asics_and_tpus_stays_below_peak(model, device):
 
 def test_single_device_group_effect_shrinks_by_devices_not_rows():
     """A kind effect backed by one device (many rows) keeps 1/4 of its prior scale; by ten devices 10/13."""
-    from costmodel.fit import GROUP_SUPPORT_N0, SCALES, Design
-    from costmodel.model import KINDS
+    from hwplan.costmodel.fit import GROUP_SUPPORT_N0, SCALES, Design
+    from hwplan.costmodel.model import KINDS
 
     dev = {"kind": ["gpu"] * 10 + ["asic"], "vendor": [f"v{i}" for i in range(10)] + ["q"],
            "peak": np.full((11, len(PRECISIONS)), 1e14).tolist(), "bw": [1e12] * 11, "year": list(range(2014, 2025))}
@@ -107,7 +107,7 @@ def test_p99_latency_never_below_one_batch_on_one_replica(model, workload, devic
 
 def test_overhead_is_fitted_from_batch_sweeps(model):
     """Synthetic profiler rows on a catalog CPU: latency = 3 ms + b x 1 ms -> the fitted overhead ~3 ms."""
-    from costmodel.fit import fit_overhead, training_rows
+    from hwplan.costmodel.fit import fit_overhead, training_rows
 
     dev = "intel-xeon-8480"
     rows = []
@@ -140,7 +140,7 @@ def test_kv_cache_and_batch_cap_by_hand_for_llama2_70b(model):
     ev1 = evaluate(model, w, d, fp8, 0, 1, 0)
     assert int(ev1["batch"]) == 14 and int(ev1["group"]) == 1
     # eight H100 as one TP-8 group would hold (576e9 - 69e9) / 209.7 MB = 2,417: capped at 256
-    from costmodel.model import LLM_DEFAULT_BATCH_CAP
+    from hwplan.costmodel.model import LLM_DEFAULT_BATCH_CAP
 
     ev8 = evaluate(model, w, d, fp8, 0, 8, 0)
     assert int(ev8["batch"]) == LLM_DEFAULT_BATCH_CAP

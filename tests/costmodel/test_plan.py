@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from costmodel.api import Demand, plan
-from costmodel.assumptions import Assumptions
+from hwplan.costmodel.api import Demand, plan
+from hwplan.costmodel.assumptions import Assumptions
 
 
 def test_plan_ranks_cheapest_first_and_all_meet_the_demand(model):

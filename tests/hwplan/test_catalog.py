@@ -5,10 +5,10 @@ import json
 import pandas as pd
 import pytest
 
-from app.cli import main
-from hwplan import paths
-from hwplan.catalog import load_catalog, match_device, validate_catalog
-from hwplan.errors import ValidationError
+from hwplan.app.cli import main
+from hwplan.core import paths
+from hwplan.core.catalog import load_catalog, match_device, validate_catalog
+from hwplan.core.errors import ValidationError
 
 REQUIRED_IDS = """nvidia-h200-sxm nvidia-h100-sxm nvidia-h100-pcie nvidia-h100-nvl nvidia-a100-sxm-80gb
 nvidia-a100-sxm-40gb nvidia-a100-pcie-80gb nvidia-a40 nvidia-a30 nvidia-a10 nvidia-a2 nvidia-l40s nvidia-l40 nvidia-l4
@@ -61,7 +61,7 @@ def test_raw_names_map_to_ids():
 
 
 def test_typos_suggest_the_right_id():
-    from hwplan.errors import closest
+    from hwplan.core.errors import closest
 
     ids = list(load_catalog().index)
     assert closest("nvidia-h1OO", ids)[0].startswith("nvidia-h100")
@@ -75,7 +75,7 @@ from hypothesis import strategies as st  # noqa: E402
 @settings(max_examples=120, deadline=None)
 @given(data=st.data())
 def test_an_id_with_one_character_dropped_is_suggested(data):
-    from hwplan.errors import closest
+    from hwplan.core.errors import closest
 
     ids = list(load_catalog().index)
     target = data.draw(st.sampled_from(ids))

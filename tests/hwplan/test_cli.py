@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from app.cli import build_parser, main
-from hwplan.store import Store
+from hwplan.app.cli import build_parser, main
+from hwplan.core.store import Store
 from tests.conftest import make_rows
 
 

@@ -5,14 +5,16 @@ import os
 import pickle
 
 import pandas as pd
+
+from hwplan.core import paths
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.cli import main
-from hwplan.errors import ValidationError
-from hwplan.ingest import import_into, import_paths
-from hwplan.store import Store
+from hwplan.app.cli import main
+from hwplan.core.errors import ValidationError
+from hwplan.core.ingest import import_into, import_paths
+from hwplan.core.store import Store
 from tests.conftest import make_rows
 
 
@@ -73,8 +75,7 @@ def test_only_data_formats_are_read(tmp_path, capsys, name):
 
 def test_published_table_reports_mapped_and_left_out(tmp_path, capsys):
     ref = tmp_path / "published_results.csv"
-    raw = pd.read_csv(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "reference-data",
-                                   "published_results.csv"), dtype=str, keep_default_na=False)
+    raw = pd.read_csv(paths.RAW_MLPERF_CSV, dtype=str, keep_default_na=False)
     raw.to_csv(ref, index=False)
     code = main(["import", str(ref), "--db", str(tmp_path / "s.db"), "--json"])
     out = json.loads(capsys.readouterr().out)
@@ -130,7 +131,7 @@ def test_malformed_files_never_traceback_never_partial(tmp_path, payload):
 
 
 def test_a_999_result_equal_to_the_99_result_takes_its_precision():
-    from hwplan.published import map_published
+    from hwplan.core.published import map_published
 
     def row(model, value, system="Acme: box (8x L4) [BOX]"):
         return {"benchmark": "MLPerf Inference", "round": "v3.0", "model": model, "scenario": "Offline",
@@ -145,3 +146,14 @@ def test_a_999_result_equal_to_the_99_result_takes_its_precision():
     assert prec["3d-unet-99"] == prec["3d-unet-99.9"] == "int8"
     assert prec["bert-large-99"] == "int8" and prec["bert-large-99.9"] == "fp16"
     assert "one engine ran both" in mapped.loc[mapped["accuracy_target"] == "99.9", "notes"].iloc[0]
+
+
+def test_shipped_published_rows_are_what_the_raw_table_maps_to():
+    """data/published_results.csv is exactly what scripts/build_published.py makes of data/raw/ (nothing edited by hand)."""
+    from hwplan.core.catalog import load_catalog, load_workloads
+    from hwplan.core.tableio import load_file, write_table
+
+    table = load_file(paths.RAW_MLPERF_CSV.name, path=paths.RAW_MLPERF_CSV, max_bytes=1 << 30,
+                      known_workloads=set(load_workloads().index), known_devices=set(load_catalog().index))
+    assert not table.problems
+    assert write_table(table.rows, "csv", None) == paths.PUBLISHED_CSV.read_bytes()

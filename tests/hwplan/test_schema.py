@@ -4,7 +4,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwplan.schema import COLUMN_NAMES, COLUMNS_BY_NAME, validate_measurements
+from hwplan.core.schema import COLUMN_NAMES, COLUMNS_BY_NAME, validate_measurements
 from tests.conftest import make_rows
 
 

@@ -6,8 +6,8 @@ import os
 import pandas as pd
 import pytest
 
-from hwplan.errors import StoreError, ValidationError
-from hwplan.store import Store
+from hwplan.core.errors import StoreError, ValidationError
+from hwplan.core.store import Store
 from tests.conftest import make_rows
 
 

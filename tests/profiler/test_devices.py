@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from profiler.backends import cpu, cuda, onnxrt
-from profiler.devices import detect_devices, select_devices
-from profiler.errors import ProfileError
+from hwplan.profiler.backends import cpu, cuda, onnxrt
+from hwplan.profiler.devices import detect_devices, select_devices
+from hwplan.profiler.errors import ProfileError
 
 FIX = Path(__file__).parent / "fixtures"
 
@@ -76,7 +76,7 @@ def test_select_devices_points_to_doctor():
 
 
 def test_doctor_report_lists_devices_and_sensors():
-    from profiler.doctor import doctor_report
+    from hwplan.profiler.doctor import doctor_report
 
     rep = doctor_report()
     assert rep["devices"][0]["backend"] == "cpu"

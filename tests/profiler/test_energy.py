@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from profiler.backends.base import DeviceInfo
-from profiler.energy import EstimatedMeter, NoMeter, NvmlMeter, Sensor, detect_sensors, make_meter
+from hwplan.profiler.backends.base import DeviceInfo
+from hwplan.profiler.energy import EstimatedMeter, NoMeter, NvmlMeter, Sensor, detect_sensors, make_meter
 
 FIX = Path(__file__).parent / "fixtures"
 
@@ -34,7 +34,7 @@ def test_unknown_cpu_without_sensor_records_none():
 def test_hidden_cpu_model_uses_its_familys_per_core_tdp_and_says_so():
     dev = DeviceInfo(id="cpu", name="AMD EPYC", kind="cpu", backend="cpu", torch_device="cpu", details={"cores": 2})
     meter = make_meter(dev, sensors=[Sensor("rapl", False, "no")])
-    from hwplan.catalog import load_catalog
+    from hwplan.core.catalog import load_catalog
 
     row = load_catalog().loc["amd-epyc-9654"]
     assert isinstance(meter, EstimatedMeter)
@@ -48,7 +48,7 @@ def test_catalog_cpu_is_estimated_from_board_power_and_cpu_time():
     dev = DeviceInfo(id="cpu", name="Intel(R) Xeon(R) Platinum 8480+", kind="cpu", backend="cpu", torch_device="cpu",
                      catalog_id="intel-xeon-8480", details={"cores": 4})
     meter = make_meter(dev, sensors=[])
-    from hwplan.catalog import load_catalog
+    from hwplan.core.catalog import load_catalog
 
     assert isinstance(meter, EstimatedMeter)
     row = load_catalog().loc["intel-xeon-8480"]
@@ -69,7 +69,7 @@ def test_nvml_meter_from_recorded_counter(monkeypatch):
                                  nvmlDeviceGetTotalEnergyConsumption=lambda h: next(readings))
     monkeypatch.setitem(sys.modules, "pynvml", fake)
     times = iter([10.0, 10.0 + rec["window_s"]])
-    monkeypatch.setattr("profiler.energy.time.perf_counter", lambda: next(times))
+    monkeypatch.setattr("hwplan.profiler.energy.time.perf_counter", lambda: next(times))
     m = NvmlMeter(rec["device_index"])
     m.start()
     r = m.stop()

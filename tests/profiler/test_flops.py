@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from profiler.flops import count_flops, param_bytes
-from profiler.workloads.recsys import FraudMLP
-from profiler.workloads.transformer import DecoderStack, LLMConfig
+from hwplan.profiler.flops import count_flops, param_bytes
+from hwplan.profiler.workloads.recsys import FraudMLP
+from hwplan.profiler.workloads.transformer import DecoderStack, LLMConfig
 
 
 def test_linear_is_2_b_in_out():

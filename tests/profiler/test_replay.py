@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hwplan.catalog import load_workloads
-from hwplan.schema import validate_measurements
-from profiler.sinks import CsvSink, StoreSink
+from hwplan.core.catalog import load_workloads
+from hwplan.core.schema import validate_measurements
+from hwplan.profiler.sinks import CsvSink, StoreSink
 
 FIX = Path(__file__).parent / "fixtures"
 MEASURED = Path(__file__).resolve().parents[2] / "data" / "measured"
@@ -56,7 +56,7 @@ def test_replayed_rows_store_once(tmp_path):
 
 
 def test_reconcile_copies_rows_a_killed_run_left_in_one_sink_only(tmp_path):
-    from profiler.cli import reconcile
+    from hwplan.app.cli.profile import reconcile
 
     rows = CsvSink(FIX / "profile-cpu-recorded.csv").rows()
     run = rows["run_id"].iloc[0]

@@ -1,4 +1,4 @@
-"""A real `python -m profiler` run killed with SIGKILL half-way, then resumed: no row lost, none doubled.
+"""A real `python -m hwplan profile` run killed with SIGKILL half-way, then resumed: no row lost, none doubled.
 Also the prepared GPU script, run here on the CPU with a short suite."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hwplan.schema import validate_measurements
-from hwplan.store import Store
-from profiler.sinks import row_key
+from hwplan.core.schema import validate_measurements
+from hwplan.core.store import Store
+from hwplan.profiler.sinks import row_key
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,7 @@ def _env(tmp_path) -> dict:
 
 def test_killed_run_resumes_without_loss_or_duplicates(tmp_path):
     out, db = tmp_path / "rows.csv", f"sqlite:///{tmp_path / 'p.db'}"
-    cmd = [sys.executable, "-m", "profiler", "--suite", "quick", "--device", "cpu",
+    cmd = [sys.executable, "-m", "hwplan", "profile", "--suite", "quick", "--device", "cpu",
            "--workload", "gemm", "membw", "allreduce", "--out", str(out), "--db", db]
     proc = subprocess.Popen(cmd, cwd=REPO, env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -58,9 +58,9 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path):
 
 
 def test_resume_of_an_unknown_run_says_what_to_do(tmp_path):
-    from app.cli import build_parser
-    from profiler.cli import cmd_profile
-    from profiler.errors import ProfileError
+    from hwplan.app.cli import build_parser
+    from hwplan.app.cli.profile import cmd_profile
+    from hwplan.profiler.errors import ProfileError
 
     args = build_parser().parse_args(["profile", "--suite", "quick", "--workload", "gemm", "--out", str(tmp_path / "x.csv"),
                                       "--db", f"sqlite:///{tmp_path / 'x.db'}", "--resume", "no-such-run"])
@@ -69,10 +69,10 @@ def test_resume_of_an_unknown_run_says_what_to_do(tmp_path):
 
 
 def test_without_store_or_out_it_asks_for_out(monkeypatch):
-    from app.cli import build_parser
-    from profiler import sinks
-    from profiler.cli import open_sinks
-    from profiler.errors import ProfileError
+    from hwplan.app.cli import build_parser
+    from hwplan.profiler import sinks
+    from hwplan.app.cli.profile import open_sinks
+    from hwplan.profiler.errors import ProfileError
 
     monkeypatch.delenv("HWPLAN_DB", raising=False)
     monkeypatch.setattr(sinks, "sqlalchemy_available", lambda: False)
@@ -93,7 +93,7 @@ def test_gpu_script_runs_short_on_cpu(tmp_path):
 
 
 def test_runs_with_only_torch_numpy_pandas(tmp_path):
-    """SQLAlchemy, zeus, onnxruntime and onnx made unimportable: `python -m profiler --out` still writes rows."""
+    """SQLAlchemy, zeus, onnxruntime and onnx made unimportable: `python -m hwplan profile --out` still writes rows."""
     stubs = tmp_path / "stubs"
     for name in ("sqlalchemy", "zeus", "onnxruntime", "onnx"):
         (stubs / name).mkdir(parents=True)
@@ -102,7 +102,7 @@ def test_runs_with_only_torch_numpy_pandas(tmp_path):
     env.pop("HWPLAN_DB")
     env["PYTHONPATH"] = f"{stubs}{os.pathsep}{REPO}"
     out = tmp_path / "rows.csv"
-    r = subprocess.run([sys.executable, "-m", "profiler", "--suite", "quick", "--device", "cpu", "--workload",
+    r = subprocess.run([sys.executable, "-m", "hwplan", "profile", "--suite", "quick", "--device", "cpu", "--workload",
                         "fraud-mlp", "--out", str(out)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "sqlite" not in r.stderr  # no store was opened

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hwplan.schema import validate_measurements
-from profiler.backends.base import DeviceInfo
-from profiler.devices import detect_devices
-from profiler.runner import Runner, RunSummary
-from profiler.sinks import CsvSink, StoreSink, row_key
-from profiler.suite import Case, plan_cases
-from profiler.timing import Budget
+from hwplan.core.schema import validate_measurements
+from hwplan.profiler.backends.base import DeviceInfo
+from hwplan.profiler.devices import detect_devices
+from hwplan.profiler.runner import Runner, RunSummary
+from hwplan.profiler.sinks import CsvSink, StoreSink, row_key
+from hwplan.profiler.suite import Case, plan_cases
+from hwplan.profiler.timing import Budget
 
 TINY = Budget(warmup=1, min_reps=3, max_reps=5, min_time_s=0.0, max_time_s=0.2, target_cov=0.5)
 
@@ -117,7 +117,7 @@ def test_allreduce_workers_find_this_package_after_onnx_quantisation(monkeypatch
     pytest.importorskip("onnxruntime.quantization")
     from pathlib import Path
 
-    from profiler.workloads.micro import bus_bandwidth, run_allreduce
+    from hwplan.profiler.workloads.micro import bus_bandwidth, run_allreduce
 
     repo = str(Path(__file__).resolve().parents[2])
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", repo, ".")])

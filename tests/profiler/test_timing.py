@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from profiler.errors import TimeLimitExceeded
-from profiler.progress import Progress
-from profiler.timing import Budget, Timing, cov, measure, percentile
+from hwplan.profiler.errors import TimeLimitExceeded
+from hwplan.profiler.progress import Progress
+from hwplan.profiler.timing import Budget, Timing, cov, measure, percentile
 
 
 class FakeClock:

@@ -1,0 +1,61 @@
+"""The dashboard's entry file: a router. It seeds the store once, then hands the page to a view.
+
+`?report=<id>` shows that saved report read-only instead of the normal pages.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hwplan.app.dashboard import data
+from hwplan.app.dashboard.views import catalog, compare, plan, profiles
+
+try:  # the hosted "Deploy" button means nothing for a local planner
+    st.set_option("client.toolbarMode", "viewer")
+except Exception:  # noqa: BLE001 - older Streamlit: keep its default toolbar
+    pass
+st.set_page_config(page_title="hwplan: capacity planner for AI hardware", page_icon=":material/memory:",
+                   layout="wide", initial_sidebar_state="expanded")
+
+
+def reports_page() -> None:
+    """The Reports page from app/views/reports.py, or a clear empty state until it exists."""
+    try:
+        from hwplan.app.dashboard.views import reports
+    except ImportError:
+        st.title("Reports")
+        st.info("No saved reports yet. Plan or compare setups, then use **Save report** to keep a frozen copy "
+                "you can share by link.", icon=":material/bookmarks:")
+        return
+    reports.render_list()
+
+
+def saved_report(report_id: str) -> None:
+    st.link_button("← Open the dashboard", "./", type="tertiary")
+    try:
+        from hwplan.app.dashboard.views import reports
+    except ImportError:
+        st.error(f"Report '{report_id}' cannot be shown: reports are not available in this build.")
+        return
+    reports.render_saved(report_id)
+
+
+def main() -> None:
+    url = data.store_url()
+    data.ensure_seeded(url, data.data_files_version())
+    report_id = st.query_params.get("report")
+    if report_id:
+        st.navigation([st.Page(lambda: saved_report(report_id), title="Report", url_path="report", default=True)],
+                      position="hidden").run()
+        return
+    pages = [
+        st.Page(plan.render, title="Plan", icon=":material/insights:", url_path="plan", default=True),
+        st.Page(compare.render, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+        st.Page(profiles.render, title="Profiles", icon=":material/upload_file:", url_path="profiles"),
+        st.Page(catalog.render, title="Catalog", icon=":material/memory:", url_path="catalog"),
+        st.Page(reports_page, title="Reports", icon=":material/bookmarks:", url_path="reports"),
+    ]
+    st.navigation(pages, position="top").run()
+
+
+main()

@@ -1,0 +1,62 @@
+"""Uploads: the same validation as `hwplan import`, all rows stored or none. No Streamlit here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from hwplan.core.errors import HwplanError, Problem, ValidationError
+from hwplan.core.tableio import DEFAULT_MAX_BYTES, FORMATS
+
+ACCEPTED_TYPES = ("csv", "json", "jsonl", "parquet")
+MAX_UPLOAD_MB = DEFAULT_MAX_BYTES // (1024 * 1024)
+PROBLEM_COLUMNS = ["file", "row", "column", "problem", "expected"]
+
+
+@dataclass
+class UploadOutcome:
+    ok: bool
+    inserted: int = 0
+    duplicates: int = 0
+    rows_read: int = 0
+    problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
+    summary: str = ""
+    files: list[dict] = field(default_factory=list)
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """Every problem as a row a person can sort: file, row (0 = whole file), column, problem, expected."""
+    return pd.DataFrame([{"file": p.file, "row": int(p.row), "column": p.column, "problem": p.message,
+                          "expected": p.expected} for p in problems], columns=PROBLEM_COLUMNS)
+
+
+def upload(store, files: list[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_BYTES) -> UploadOutcome:
+    """Validate every file; store every row in one transaction only if none has a problem."""
+    from hwplan.core.ingest import import_into
+
+    if not files:
+        return UploadOutcome(False, summary="no file given")
+    pre: list[Problem] = []
+    for name, data in files:
+        if Path(name).suffix.lower() not in FORMATS:
+            pre.append(Problem(name, 0, "file", f"'{Path(name).suffix or 'no extension'}' files cannot be read",
+                               "a .csv, .json, .jsonl or .parquet file in the Measurement schema"))
+    if pre:
+        return UploadOutcome(False, problems=problems_frame(pre), summary=f"{len(pre)} file(s) refused; nothing was stored")
+    try:
+        report = import_into(store, [(name, data, None) for name, data in files], max_bytes=max_bytes)
+    except ValidationError as err:
+        n = len(err.problems)
+        return UploadOutcome(False, problems=problems_frame(err.problems),
+                             summary=f"{n} problem{'s' if n != 1 else ''} found; nothing was stored")
+    except HwplanError as err:
+        return UploadOutcome(False, problems=problems_frame([Problem("(upload)", 0, "file", str(err))]),
+                             summary="nothing was stored")
+    res = report.result
+    info = [{"file": f.name, "kind": f.kind, "rows": f.mapped, "left_out": sum(f.skipped.values())} for f in report.files]
+    rows = sum(f.mapped for f in report.files)
+    return UploadOutcome(True, inserted=res.inserted if res else 0, duplicates=res.duplicates if res else 0,
+                         rows_read=rows, files=info,
+                         summary=f"stored {res.inserted if res else 0:,} new row(s); {res.duplicates if res else 0:,} already stored")

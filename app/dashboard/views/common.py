@@ -1,0 +1,87 @@
+"""Bits several views share: session assumptions, the save-report control, basis badges."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from hwplan.app.dashboard import data, engine, fmt
+
+ASSUMPTIONS_KEY = "assumptions"            # dict of Assumptions fields (session overrides)
+ASSUMPTIONS_LABEL_KEY = "assumptions_label"  # "defaults", "session overrides" or a saved set's name
+SCENARIO_ORDER = ("image recognition", "object detection", "NLP", "LLM inference", "recommendation",
+                  "financial risk scoring", "medical imaging")
+
+
+def session_assumptions():
+    """The Assumptions this session plans with (defaults until the Catalog page changes them)."""
+    values = st.session_state.get(ASSUMPTIONS_KEY) or {}
+    try:
+        return engine.make_assumptions(values)
+    except Exception as exc:  # noqa: BLE001 - a bad saved set must not break planning
+        st.warning(f"The assumption overrides are invalid ({exc}); using the defaults.")
+        return engine.make_assumptions({})
+
+
+def assumptions_label() -> str:
+    return st.session_state.get(ASSUMPTIONS_LABEL_KEY) or ("session overrides" if st.session_state.get(ASSUMPTIONS_KEY) else "defaults")
+
+
+def basis_badge(basis: str) -> None:
+    st.badge(basis, color=fmt.BASIS_COLOURS.get(basis, "gray"), help=fmt.BASIS_HELP.get(basis))
+
+
+def planning_workloads() -> pd.DataFrame:
+    """Workloads a person plans for (the micro-benchmarks are for calibration only)."""
+    wl = data.load_workloads()
+    return wl[wl["kind"].isin(["model", "llm"])]
+
+
+def scenario_of(wl: pd.DataFrame) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for field in list(SCENARIO_ORDER) + sorted(set(wl["field"]) - set(SCENARIO_ORDER)):
+        ids = wl.index[wl["field"] == field].tolist()
+        if ids:
+            out[field] = ids
+    return out
+
+
+def workload_label(wl: pd.DataFrame, wid: str) -> str:
+    row = wl.loc[wid]
+    return f"{wid} — {row['task']}"
+
+
+def save_report_control(kind: str, inputs: dict, plan_result=None, estimates=None, curves=None, assumptions=None,
+                        key: str = "save") -> None:
+    """Title + button that saves a frozen report and shows its link."""
+    with st.popover("Save report", icon=":material/bookmark_add:"):
+        try:
+            from hwplan.app.reports.snapshot import save_report
+        except ImportError:
+            st.info("Saving reports is not available in this build yet.")
+            return
+        title = st.text_input("Title", key=f"{key}_title", placeholder="e.g. Q3 inference fleet for resnet50")
+        author = st.text_input("Author", key=f"{key}_author", value="")
+        if st.button("Save", key=f"{key}_button", type="primary", disabled=not (title or "").strip()):
+            try:
+                rid = save_report(data.get_store(data.store_url()), title=title.strip(), author=author.strip(), kind=kind,
+                                  inputs=inputs, plan_result=plan_result, estimates=estimates, curves=curves,
+                                  assumptions=assumptions)
+            except Exception as exc:  # noqa: BLE001 - show, don't crash the page
+                st.error(f"The report could not be saved: {exc}")
+            else:
+                st.session_state[f"{key}_last_id"] = rid
+        rid = st.session_state.get(f"{key}_last_id")
+        if rid:
+            st.success("Saved. Anyone with this link sees the report as it is now:")
+            st.markdown(f"[?report={rid}](/?report={rid})")
+            st.code(f"?report={rid}", language=None)
+
+
+def cost_model_or_stop():
+    """The fitted model, or a clear message and stop when the cost model cannot be loaded."""
+    try:
+        return data.model()
+    except engine.CostModelUnavailable as exc:
+        st.error(f"{exc}. Planning and comparing need it; Profiles and Catalog still work.")
+        st.stop()

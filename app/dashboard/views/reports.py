@@ -1,0 +1,160 @@
+"""The Reports page (list, open, delete) and the read-only view of one saved report (`?report=<id>`).
+
+Thin: widgets and calls. What a report shows is decided in `hwplan.app.reports.summary` / `detail` from
+the saved snapshot alone, so the view shows a report exactly as saved. User text goes through
+`md()` before any Markdown element, so a title cannot add links, images or markup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import streamlit as st
+
+from hwplan.app.reports.markdown import md as _md_export
+
+NOT_FOUND = "report not found"
+_CONFIRM_KEY = "reports_confirm_delete"
+
+
+def md(text: object) -> str:
+    """Markdown-escaped text for Streamlit elements ('$' too: Streamlit reads $...$ as LaTeX)."""
+    return _md_export(text).replace("$", "\\$")
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(url: str):
+    from hwplan.core.store import Store
+
+    return Store.open(url)
+
+
+def _store(store=None):
+    if store is not None:
+        return store
+    from hwplan.core.paths import default_db_url
+
+    return _open_store(default_db_url())
+
+
+def file_stem(title: str) -> str:
+    """A download file name from the title (never from the id): letters, digits, '-' only."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:60]
+    return stem or "hwplan-report"
+
+
+def render_list(store=None) -> None:
+    """Every saved report with title, author and date; open, or delete after confirming."""
+    from hwplan.app.reports.snapshot import is_valid_id
+
+    store = _store(store)
+    st.title("Reports")
+    st.caption("Saved reports are frozen snapshots: they show the plan exactly as saved, even after the "
+               "catalog or the data change. Anyone with a report's link can open it.")
+    reports = store.list_reports()
+    if reports.empty:
+        st.info("No reports saved yet. Make a plan on the Plan page (or a comparison on Compare) and press "
+                "**Save report**.")
+        return
+    pending = st.session_state.get(_CONFIRM_KEY)
+    for row in reports.itertuples(index=False):
+        if not is_valid_id(row.id):
+            continue
+        with st.container(border=True):
+            left, mid, right = st.columns([6, 1, 1])
+            left.markdown(f"**{md(row.title)}**  \n{md(row.author) or 'unknown author'} · {md(_when(row.created_at))}")
+            left.code(f"?report={row.id}", language=None)
+            if mid.button("Open", key=f"open-{row.id}"):
+                st.query_params["report"] = row.id
+                st.rerun()
+            if right.button("Delete", key=f"delete-{row.id}"):
+                st.session_state[_CONFIRM_KEY] = row.id
+                st.rerun()
+            if pending == row.id:
+                st.warning(f"Delete the report '{md(row.title)}'? Its link will stop working. This cannot be undone.")
+                yes, no = st.columns(2)
+                if yes.button("Yes, delete", key=f"confirm-{row.id}", type="primary"):
+                    store.delete_report(row.id)
+                    st.session_state.pop(_CONFIRM_KEY, None)
+                    st.toast("Report deleted")
+                    st.rerun()
+                if no.button("Cancel", key=f"cancel-{row.id}"):
+                    st.session_state.pop(_CONFIRM_KEY, None)
+                    st.rerun()
+
+
+def _downloads(snap) -> None:
+    from hwplan.app.cli.report import render
+
+    stem = file_stem(snap.title)
+    cols = st.columns(4)
+    for col, (label, fmt, ext, mime) in zip(cols, (
+            ("HTML", "html", "html", "text/html"), ("PDF", "pdf", "pdf", "application/pdf"),
+            ("Markdown", "md", "md", "text/markdown"), ("CSV", "csv", "csv", "text/csv"))):
+        col.download_button(f"Download {label}", data=lambda f=fmt: render(snap, f), file_name=f"{stem}.{ext}",
+                            mime=mime, key=f"dl-{fmt}", on_click="ignore", width="stretch")
+
+
+def _table(rows: list[dict[str, str]] | list[list[str]], columns: list[str] | None = None) -> None:
+    df = pd.DataFrame(rows, columns=columns) if columns else pd.DataFrame(rows)
+    st.dataframe(df, hide_index=True, width="stretch")
+
+
+def _short_table(rows: list[dict[str, str]]) -> None:
+    """A few summary rows, every word visible (st.table wraps; st.dataframe would clip)."""
+    st.table(pd.DataFrame(rows).set_index(list(rows[0])[0]))
+
+
+def _when(created_at: str) -> str:
+    return created_at.replace("T", " ")[:16] + " UTC" if len(created_at) >= 16 else created_at
+
+
+def render_saved(report_id: str, store=None) -> None:
+    """One saved report, read-only, exactly as saved; or only 'report not found'."""
+    from hwplan.app.reports.detail import detail_tables
+    from hwplan.app.reports.snapshot import load_report
+    from hwplan.app.reports.summary import build_summary
+
+    snap = load_report(_store(store), report_id)
+    if snap is None:
+        st.error(NOT_FOUND)
+        return
+    s = build_summary(snap)
+    st.title(md(snap.title))
+    st.caption(md(s.subtitle) + " · read-only snapshot")
+    _downloads(snap)
+    (st.success if s.feasible else st.error)(md(s.headline))
+    if s.why:
+        st.caption(md(s.why))
+    if s.bom:
+        st.subheader("Bill of materials")
+        _short_table(s.bom)
+    if s.figures:
+        cols = st.columns(3)
+        for i, (label, value) in enumerate(s.figures):
+            cols[i % 3].markdown(f"{md(label)}  \n**{md(value)}**")
+    if s.targets:
+        st.subheader("Against the target")
+        _short_table(s.targets)
+    if s.runners_up:
+        st.subheader("Runner-up options and why they lost" if s.feasible else "Nearest setups and what they break")
+        _short_table(s.runners_up)
+    if s.risks:
+        st.subheader("Main risks and assumptions")
+        st.markdown("\n".join(f"- {md(r)}" for r in s.risks))
+        if s.assumptions:
+            st.markdown("; ".join(f"{md(k)}: **{md(v)}**" for k, v in s.assumptions))
+    st.header("Detail")
+    if snap.charts:
+        import plotly.io as pio
+
+        for c in snap.charts:
+            st.plotly_chart(pio.from_json(json.dumps(c.figure), skip_invalid=True), theme=None,
+                            key=f"chart-{c.name}", config={"displaylogo": False})
+    for t in detail_tables(snap):
+        with st.expander(md(t.title), expanded=t.title.startswith("Ranked")):
+            _table(t.rows, t.columns)
+            if t.note:
+                st.caption(md(t.note))

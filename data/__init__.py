@@ -1,0 +1,1 @@
+"""Shipped tables (catalog, workloads, published and measured results), found with importlib.resources."""

@@ -1,0 +1,95 @@
+"""Import files into the store: every file checked first, then all rows stored in one go, or none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from hwplan.core.catalog import load_catalog, load_workloads
+from hwplan.core.errors import ValidationError
+from hwplan.core.store import AddResult, Store
+from hwplan.core.tableio import DEFAULT_MAX_BYTES, LoadedTable, load_file
+
+
+@dataclass
+class ImportReport:
+    files: list[LoadedTable] = field(default_factory=list)
+    result: AddResult | None = None
+
+    @property
+    def problems(self):
+        return [p for f in self.files for p in f.problems]
+
+    def as_dict(self) -> dict:
+        return {
+            "files": [{"file": f.name, "kind": f.kind, "rows_mapped": f.mapped, "rows_left_out": sum(f.skipped.values()),
+                       "left_out_reasons": f.skipped, "problems": len(f.problems)} for f in self.files],
+            "inserted": self.result.inserted if self.result else 0,
+            "duplicates": self.result.duplicates if self.result else 0,
+            "problems": [str(p) for p in self.problems],
+        }
+
+
+def load_inputs(items: list[tuple[str, bytes | None, Path | None]], max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
+    """Read and validate each (name, bytes, path) input without storing anything."""
+    known_wl = set(load_workloads().index)
+    known_dev = set(load_catalog().index)
+    report = ImportReport()
+    for name, data, path in items:
+        report.files.append(load_file(name, data=data, path=path, max_bytes=max_bytes,
+                                      known_workloads=known_wl, known_devices=known_dev))
+    return report
+
+
+def import_into(store: Store, items: list[tuple[str, bytes | None, Path | None]],
+                max_bytes: int = DEFAULT_MAX_BYTES, source_override: str | None = None) -> ImportReport:
+    """Validate every input; store all rows in one transaction only if none has a problem."""
+    report = load_inputs(items, max_bytes)
+    if report.problems:
+        raise ValidationError(report.problems, f"{len(report.problems)} problem(s) found; nothing was imported")
+    frames = [f.rows for f in report.files if len(f.rows)]
+    if not frames:
+        report.result = AddResult(0, 0)
+        return report
+    rows = pd.concat(frames, ignore_index=True)
+    if source_override:
+        rows["source"] = source_override
+    report.result = store.add_measurements(rows, validated=True)
+    return report
+
+
+def import_paths(store: Store, files: list[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
+    items = []
+    for f in files:
+        p = Path(f)
+        if not p.is_file():
+            raise ValidationError([_missing(p)], "nothing was imported")
+        items.append((p.name if len(files) == 1 else str(p), None, p))
+    return import_into(store, items, max_bytes)
+
+
+def _missing(p: Path):
+    from hwplan.core.errors import Problem
+
+    return Problem(str(p), 0, "file", "does not exist or is not a file", "a path to a .csv, .json or .parquet file")
+
+
+def seed_store(store: Store, force: bool = False) -> AddResult | None:
+    """Load the shipped results (data/published_results.csv, data/measured/*) once per data version."""
+    import hashlib
+
+    from hwplan.core import paths
+
+    files = [p for p in [paths.PUBLISHED_CSV, *sorted(paths.MEASURED_DIR.glob("*.csv"))] if p.exists()]
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(p.name.encode())
+        digest.update(p.read_bytes())
+    version = digest.hexdigest()[:16]
+    if not force and store.get_meta("seeded_data_version") == version:
+        return None
+    report = import_into(store, [(p.name, None, p) for p in files], max_bytes=1 << 31)
+    store.set_meta("seeded_data_version", version)
+    return report.result

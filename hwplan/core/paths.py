@@ -1,0 +1,34 @@
+"""Where things live: the shipped data (package data of `hwplan.data`) and the user's default store."""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+from pathlib import Path
+
+# Package data: `hwplan.data` is a regular package installed as files, so its Traversable is a Path.
+DATA_DIR = Path(str(files("hwplan.data")))
+CATALOG_CSV = DATA_DIR / "catalog.csv"
+WORKLOADS_CSV = DATA_DIR / "workloads.csv"
+PUBLISHED_CSV = DATA_DIR / "published_results.csv"
+MEASURED_DIR = DATA_DIR / "measured"
+RAW_MLPERF_CSV = DATA_DIR / "raw" / "mlperf_inference_v3.0_v3.1.csv"  # source of PUBLISHED_CSV (data/raw/README.md)
+
+
+def default_db_url() -> str:
+    """`HWPLAN_DB` (URL or file path) or a SQLite file in the user's data directory."""
+    env = os.environ.get("HWPLAN_DB", "").strip()
+    if env:
+        return as_db_url(env)
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("hwplan", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'hwplan.db'}"
+
+
+def as_db_url(value: str) -> str:
+    """Accept a SQLAlchemy URL or a plain file path (taken as SQLite)."""
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
