@@ -20,8 +20,8 @@ import pandas as pd
 from hwplan.costmodel import CODE_VERSION
 from hwplan.costmodel.assumptions import Assumptions
 from hwplan.costmodel.cost import costs, prices
-from hwplan.costmodel.model import BASES, BOUNDS, PHASES, SCENARIOS, PerformanceModel, evaluate, precision_allowed
-from hwplan.costmodel.work import PRECISIONS
+from hwplan.costmodel.model import SCENARIOS, PerformanceModel, evaluate, precision_allowed
+from hwplan.core.vocab import BASES, BOUNDS, MODES, PHASES, PRECISIONS, QUALITY
 from hwplan.core.errors import HwplanError, UnknownIdError
 
 __all__ = ["fit_models", "load_or_fit", "predict", "predict_curve", "scaling_curve", "Demand", "plan", "Estimate",
@@ -251,7 +251,7 @@ def _di(model: PerformanceModel, device: str) -> int:
 
 
 def _scenario_index(scenario: str, mode: str) -> int:
-    if mode not in ("inference", "training"):
+    if mode not in MODES:
         raise HwplanError(f"mode '{mode}' is not known; use inference or training")
     if mode == "training":
         return 2
@@ -290,8 +290,6 @@ def _precision_indices(model, workload, device, precision) -> list[int]:
 
 
 def _lowest(model, w):
-    from hwplan.costmodel.work import QUALITY
-
     q = model.wl["lowest_quality"][w]
     return min((p for p in PRECISIONS if QUALITY[p] >= q), key=lambda p: QUALITY[p])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hwplan.core.units import human
+from hwplan.core.fmt import number
 import math
 import re
 
@@ -12,8 +12,8 @@ import pandas as pd
 from hwplan.costmodel import CODE_VERSION
 from hwplan.costmodel.model import (CPU_MEMORY_FALLBACK_B, KINDS, PCIE_FALLBACK_BPS, PHASES, SCENARIOS,
                              PerformanceModel, evaluate)
-from hwplan.costmodel.work import PRECISIONS, workload_table
-from hwplan.core.catalog import PEAK_COLUMN
+from hwplan.costmodel.work import workload_table
+from hwplan.core.vocab import ESTIMATED_ENERGY_METHODS, MICRO_BENCHMARKS, PEAK_COLUMN, PRECISIONS
 
 DEFAULT_EC0 = 0.7        # matmul efficiency prior when no gemm row exists for the device or its kind (assumption)
 DEFAULT_EM0 = 0.8        # achievable fraction of spec memory bandwidth (assumption; STREAM-like copies reach 80-90%)
@@ -36,9 +36,6 @@ GROUP_SUPPORT_N0 = 3.0
 OVERHEAD_MIN_BATCHES = 3
 # Measured hosts not in the catalog become pseudo-devices with this id prefix (see add_host_devices).
 HOST_PREFIX = "host:"
-MICRO_BENCHMARKS = ("gemm", "membw", "allreduce")
-# Power rows whose figure is an estimate, not a measurement, never fit the power curve.
-ESTIMATED_POWER_METHODS = ("estimated-tdp", "none")
 
 
 def _slug(x: str) -> str:
@@ -529,7 +526,7 @@ def fit_performance_model(meas: pd.DataFrame | None, catalog: pd.DataFrame, work
             srcs = grp["source"].value_counts().to_dict()
             model.basis_detail[f"{wl['ids'][wi]}|{devices[di]}|{SCENARIOS[si]}"] = (
                 f"{len(grp)} row(s) of this workload on this device ({', '.join(f'{v} {k}' for k, v in srcs.items())}), "
-                f"median measured {human(np.median(grp['y_tp']))} at device_count {int(np.median(grp['n']))}")
+                f"median measured {number(np.median(grp['y_tp']))} at device_count {int(np.median(grp['n']))}")
         # conformal intervals: measured (folds by run), calibrated (leave devices out), roofline (leave workloads out)
         interval = dict(DEFAULT_INTERVAL)
         est = ShrunkRidge(alpha=ALPHA, column_scales=design.scales)
@@ -555,7 +552,7 @@ def fit_performance_model(meas: pd.DataFrame | None, catalog: pd.DataFrame, work
     model._arrays = None
     # ---- power ---------------------------------------------------------------------------
     if len(rows) and "power_avg_w" in rows:
-        est = (rows["energy_method"].astype("string").fillna("").isin(ESTIMATED_POWER_METHODS).to_numpy()
+        est = (rows["energy_method"].astype("string").fillna("").isin(ESTIMATED_ENERGY_METHODS).to_numpy()
                if "energy_method" in rows else np.zeros(len(rows), dtype=bool))
         pr = rows[rows["power_avg_w"].notna() & (rows["si"] == 0) & ~est].copy()
         if len(pr):

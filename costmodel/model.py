@@ -22,13 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hwplan.costmodel.work import BYTES_PER_VALUE, PRECISIONS, QUALITY
+from hwplan.core.vocab import BASES, BOUNDS, BYTES_PER_VALUE, DEVICE_KINDS, PHASES, PRECISIONS, QUALITY
 
 SCENARIOS = ("offline", "server", "training")
-BASES = ("measured", "calibrated", "roofline")
-BOUNDS = ("compute", "memory", "communication", "overhead")
-KINDS = ("cpu", "gpu", "tpu", "fpga", "asic")
-PHASES = ("", "prefill", "decode")
+KINDS = DEVICE_KINDS
 
 # Physical assumptions (labelled as such wherever they are shown).
 PCIE_FALLBACK_BPS = 32e9        # PCIe Gen4 x16, one direction, when the catalog has no interconnect

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from hwplan.core.units import human
+from hwplan.core.fmt import number
 import numpy as np
 import pandas as pd
 
 from hwplan.costmodel.assumptions import Assumptions
 from hwplan.costmodel.cost import costs, prices
-from hwplan.costmodel.model import BASES, KINDS, PerformanceModel, evaluate, precision_allowed
-from hwplan.costmodel.work import PRECISIONS
+from hwplan.costmodel.model import PerformanceModel, evaluate, precision_allowed
+from hwplan.core.vocab import BASES, DEVICE_KINDS, PRECISIONS
 from hwplan.core.errors import HwplanError, UnknownIdError
 
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -66,8 +66,8 @@ def run_plan(model: PerformanceModel, demand, a: Assumptions, top: int = 10):
     if demand.kinds:
         kinds = [k.strip() for k in demand.kinds if k and k.strip()]
         for k in kinds:
-            if k not in KINDS:
-                raise UnknownIdError("device kind", k, KINDS)
+            if k not in DEVICE_KINDS:
+                raise UnknownIdError("device kind", k, DEVICE_KINDS)
     s = _scenario_index(demand.scenario, demand.mode)
     X = demand.required_throughput()
     L = demand.latency_p99_ms / 1000.0 if demand.latency_p99_ms else None
@@ -189,8 +189,8 @@ def _why(model, grid, ev, order, rep, X, L, B, Pcap, demand) -> tuple[str, str]:
     t = order[0]
     unit = model.wl["unit"][model.workload_index(demand.workload)]
     cost = ev["usd_per_month"]
-    why = (f"{_describe(model, grid, ev, t)} meets {human(X)} {unit} ({human(ev['throughput'][t])} predicted, 80% interval "
-           f"{human(ev['low'][t])}-{human(ev['high'][t])}, basis {BASES[ev['basis'][t]]}) at the lowest {demand.pricing} cost: "
+    why = (f"{_describe(model, grid, ev, t)} meets {number(X)} {unit} ({number(ev['throughput'][t])} predicted, 80% interval "
+           f"{number(ev['low'][t])}-{number(ev['high'][t])}, basis {BASES[ev['basis'][t]]}) at the lowest {demand.pricing} cost: "
            f"{_money(cost[t])}/month")
     if len(order) > 1:
         r = order[1]
@@ -198,7 +198,7 @@ def _why(model, grid, ev, order, rep, X, L, B, Pcap, demand) -> tuple[str, str]:
         why += f", {gap:.0%} below the next, {_describe(model, grid, ev, r)} ({_money(cost[r])}/month)"
     why += "."
     if ev["low"][t] < X:
-        why += (f" Its 80% interval reaches below the demand ({human(ev['low'][t])} {unit}); add a device for headroom "
+        why += (f" Its 80% interval reaches below the demand ({number(ev['low'][t])} {unit}); add a device for headroom "
                 "if the demand is hard.")
     # what binds: the limits the unconstrained cheapest setup would break, else the tightest slack
     uncon = rep[np.argsort(cost[rep], kind="stable")][:1]
@@ -227,13 +227,13 @@ def _breaks(ev, i, X, L, B, Pcap, unit) -> list[str]:
     out = []
     tp = ev["throughput"][i]
     if tp < X:
-        out.append(f"throughput: {human(tp)} {unit} is {1 - tp / X:.0%} short of {human(X)}")
+        out.append(f"throughput: {number(tp)} {unit} is {1 - tp / X:.0%} short of {number(X)}")
     if L is not None and ev["latency_s"][i] > L:
-        out.append(f"latency: p99 {human(ev['latency_s'][i] * 1000)} ms is over {human(L * 1000)} ms")
+        out.append(f"latency: p99 {number(ev['latency_s'][i] * 1000)} ms is over {number(L * 1000)} ms")
     if B is not None and ev["usd_per_month"][i] > B:
         out.append(f"budget: {_money(ev['usd_per_month'][i])}/month is over {_money(B)}")
     if Pcap is not None and ev["power_w"][i] / 1000 > Pcap:
-        out.append(f"power cap: {human(ev['power_w'][i] / 1000)} kW is over {human(Pcap)} kW")
+        out.append(f"power cap: {number(ev['power_w'][i] / 1000)} kW is over {number(Pcap)} kW")
     return out
 
 
@@ -264,7 +264,7 @@ def _nearest(model, grid, ev, cand, X, L, B, Pcap, demand, top) -> tuple[pd.Data
     worst = sorted(counts.items(), key=lambda kv: -kv[1])
     binding = ("no setup meets every limit; broken most often: " +
                ", ".join(f"{k} ({v} of {len(cand)} setups)" for k, v in worst))
-    why = (f"infeasible: no setup meets {human(X)} {unit}" + (f" within p99 {L * 1000:g} ms" if L else "") +
+    why = (f"infeasible: no setup meets {number(X)} {unit}" + (f" within p99 {L * 1000:g} ms" if L else "") +
            (f", {_money(B)}/month" if B else "") + (f", {Pcap:g} kW" if Pcap else "") +
            f". Nearest: {_describe(model, grid, ev, order[0])}, which breaks: {df['breaks'].iloc[0]}.")
     return df, why, binding

@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from hwplan.costmodel import CODE_VERSION
-from hwplan.costmodel.fit import (DEFAULT_EC0, DEFAULT_EM0, MICRO_BENCHMARKS, add_host_devices, fit_performance_model,
+from hwplan.core.vocab import BASES, MICRO_BENCHMARKS
+from hwplan.costmodel.fit import (DEFAULT_EC0, DEFAULT_EM0, add_host_devices, fit_performance_model,
                            row_scales, training_rows)
-from hwplan.costmodel.model import BASES, evaluate
+from hwplan.costmodel.model import evaluate
 
 TARGETS = {"median_ape": 0.20, "p90_ape": 0.50, "coverage_low": 0.70, "coverage_high": 0.90}
 

@@ -17,11 +17,8 @@ import math
 import numpy as np
 import pandas as pd
 
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
-BYTES_PER_VALUE = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
-# Numeric quality, higher is more accurate: a workload allows every precision at or above its
-# `lowest_precision` (data/workloads.csv).
-QUALITY = {"int8": 0, "fp8": 1, "fp16": 2, "bf16": 2, "tf32": 3, "fp32": 4}
+from hwplan.core.vocab import QUALITY
+
 
 # Non-LLM work facts (per sample). flops = 2 x multiply-accumulates. basis says how each was got.
 NON_LLM_WORK: dict[str, dict] = {

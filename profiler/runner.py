@@ -129,13 +129,19 @@ class Runner:
     # -- running ------------------------------------------------------------------------------------------
 
     def run(self, cases: list[Case], device, summary: RunSummary | None = None, budget: Budget | None = None) -> RunSummary:
+        summary = summary or RunSummary(self.run_id)
+        restore = self._prepare(device)
+        try:
+            return self._run(cases, device, summary, budget)
+        finally:
+            restore()
+
+    def _run(self, cases: list[Case], device, summary: RunSummary, budget: Budget | None) -> RunSummary:
         from hwplan.profiler.benches import ModelCache
         from hwplan.profiler.energy import make_meter
 
-        summary = summary or RunSummary(self.run_id)
         cache = ModelCache()
         cache.context["allreduce_sizes"] = [c.seq_len for c in cases if c.workload == "allreduce"]
-        self._prepare(device)
         meter = make_meter(device, self.sensors)
         budget = budget or self.budget or suite_config("full", device).budget
         started: dict[str, float] = {}
@@ -249,14 +255,17 @@ class Runner:
                                     f"{case.backend}: {status}")
 
     @staticmethod
-    def _prepare(device) -> None:
+    def _prepare(device):
+        """Process-wide settings for timing on this device; returns what puts them back (a run must not leave
+        the process flushing denormals to zero for whoever computes next)."""
         try:
             import torch
 
-            if device.torch_device == "cpu":
-                torch.set_flush_denormal(True)  # denormals make CPU timings meaningless
+            if device.torch_device == "cpu" and torch.set_flush_denormal(True):  # denormals make CPU timings meaningless
+                return lambda: torch.set_flush_denormal(False)
         except Exception:  # noqa: BLE001
             pass
+        return lambda: None
 
     @staticmethod
     def _precision_flags(device, precision: str) -> None:

@@ -9,6 +9,7 @@ import uuid
 import pandas as pd
 import pytest
 
+from hwplan.core import paths
 from hwplan.core.store import Store
 
 
@@ -64,3 +65,47 @@ def make_rows(n: int = 3, run_id: str = "run-1", **overrides) -> pd.DataFrame:
     }
     base.update({k: str(v) for k, v in overrides.items()})
     return pd.DataFrame([{**base, "batch_size": str(2 ** i)} for i in range(n)])
+
+
+# ---- the shipped published rows, one fitted model per session, a seeded store (cost model and CLI tests) ----
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cmcache")
+    old = os.environ.get("HWPLAN_CACHE_DIR")
+    os.environ["HWPLAN_CACHE_DIR"] = str(d)
+    yield d
+    if old is None:
+        os.environ.pop("HWPLAN_CACHE_DIR", None)
+    else:
+        os.environ["HWPLAN_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def measurements():
+    from hwplan.core.tableio import load_file
+
+    if not paths.PUBLISHED_CSV.exists():
+        pytest.skip("data/published_results.csv is not generated yet")
+    table = load_file(paths.PUBLISHED_CSV.name, path=paths.PUBLISHED_CSV, max_bytes=1 << 30)
+    assert not table.problems
+    return table.rows
+
+
+@pytest.fixture(scope="session")
+def model(measurements, cache_dir):
+    from hwplan.costmodel.api import fit_models
+
+    return fit_models(measurements)
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory, cache_dir):
+    """A SQLite store seeded with the shipped results (for the command-line tests)."""
+    from hwplan.core.ingest import seed_store
+    from hwplan.core.store import Store
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('cmstore') / 'cm.db'}"
+    store = Store.open(url)
+    seed_store(store)
+    store.close()
+    return url

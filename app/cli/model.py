@@ -1,70 +1,97 @@
-"""Handlers of `hwplan predict`, `hwplan plan` and `hwplan validate` (arguments live in app/cli.py)."""
+"""`hwplan predict`, `hwplan plan`, `hwplan validate`: the cost model from the command line."""
 
 from __future__ import annotations
 
-from hwplan.core.units import human
-import sys
+import argparse
 from pathlib import Path
 
+from hwplan.app.cli import options, output
+from hwplan.core import fmt
 from hwplan.core.errors import HwplanError, Problem, UnknownIdError, ValidationError
+from hwplan.core.vocab import MODES, PRECISIONS
+
+BATCH_REQUIRED = ("workload", "device", "device_count", "scenario")
 
 
-def _emit_json(obj) -> None:
-    from hwplan.app.cli import emit_json
+def register(sub) -> None:
+    p = sub.add_parser("predict", help="predict throughput, power and cost of a setup")
+    p.add_argument("--workload")
+    p.add_argument("--device")
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--precision", default="auto", help=", ".join(PRECISIONS) + " or auto (default)")
+    p.add_argument("--batch", type=int, default=None)
+    p.add_argument("--scenario", choices=["offline", "server"], default="offline")
+    p.add_argument("--mode", choices=MODES, default="inference")
+    p.add_argument("--queries", metavar="IN.csv", help="batch form: columns workload, device, device_count, scenario[, precision]")
+    p.add_argument("--out", metavar="OUT.csv", help="batch form output")
+    options.db(p)
+    options.as_json(p)
+    p.set_defaults(handler=cmd_predict)
 
-    emit_json(obj)
+    p = sub.add_parser("plan", help="rank hardware setups that meet a demand")
+    options.plan_demand(p)
+    options.db(p)
+    options.as_json(p)
+    p.set_defaults(handler=cmd_plan)
+
+    p = sub.add_parser("validate", help="measure prediction accuracy on held-out data; writes docs/accuracy.md")
+    p.add_argument("--out", default="docs/accuracy.md")
+    options.db(p)
+    options.as_json(p)
+    p.set_defaults(handler=cmd_validate)
 
 
-def _model(args):
+def fitted_model(args: argparse.Namespace):
+    """The model fitted on the store the command names (seeded first), from the cost model's one cache."""
     from hwplan.costmodel.api import load_or_fit
 
     return load_or_fit(getattr(args, "db", None))
 
 
-def _fmt(x, unit: str = "", digits: int = 4) -> str:
-    if x is None:
-        return "n/a"
-    return f"{human(x, digits)}{(' ' + unit) if unit else ''}"
+def _n(x, unit: str = "", digits: int = 4) -> str:
+    text = fmt.number(x, digits)
+    return text + (f" {unit}" if unit and text != fmt.MISSING else "")
 
 
-def cmd_predict(args) -> int:
+def cmd_predict(args: argparse.Namespace) -> int:
     if args.queries:
         return _predict_batch(args)
     if not args.workload or not args.device:
         raise HwplanError("give --workload and --device (or --queries IN.csv --out OUT.csv for many setups)")
     from hwplan.costmodel.api import predict
 
-    model = _model(args)
+    model = fitted_model(args)
     est = predict(model, args.workload, args.device, count=args.count, precision=args.precision, batch=args.batch,
-                  scenario=args.scenario, mode=getattr(args, "mode", "inference"))
+                  scenario=args.scenario, mode=args.mode)
     if args.json:
-        _emit_json(est.as_dict())
+        output.emit_json(est.as_dict())
         return 0
     u = est.throughput_unit
     print(f"{est.workload} on {est.device_count} x {est.device} ({est.device_kind}), {est.precision}, batch {est.batch_size}, "
           f"{est.scenario} {est.mode}")
+    lines = []
     if not est.fits:
-        print(f"  {est.note}")
-    print(f"  throughput        {_fmt(est.throughput, u)}  (80% interval {_fmt(est.low)} - {_fmt(est.high)})")
-    print(f"  basis             {est.basis}: {est.basis_detail}")
-    print(f"  bound             {est.bound}; {est.devices_per_replica} device(s) per replica x {est.replicas} replica(s); "
-          f"parallel efficiency {_fmt(est.parallel_efficiency, digits=3)}")
-    print(f"  memory            {_fmt(est.memory_gb_required, 'GB')} per replica; min devices {est.min_devices}")
-    print(f"  latency p99       {_fmt(None if est.latency_p99_s is None else est.latency_p99_s * 1000, 'ms')}")
-    print(f"  power             {_fmt(est.power_w, 'W')} ({est.power_scope}); energy {_fmt(est.energy_per_unit_j, 'J')} per "
-          f"{u.split('/')[0].rstrip('s')}")
-    print(f"  cost (cloud)      {_fmt(est.usd_per_hour_cloud, 'USD/h')}; {_fmt(est.usd_per_million_units_cloud, 'USD')} per million")
-    print(f"  cost (owned)      {_fmt(est.usd_per_hour_owned, 'USD/h')}; {_fmt(est.usd_per_million_units_owned, 'USD')} per million")
-    print(f"  CO2               {_fmt(est.co2_kg_per_million_units, 'kg')} per million")
+        lines.append(("note", est.note))
+    lines += [
+        ("throughput", f"{_n(est.throughput, u)}  (80% interval {_n(est.low)} - {_n(est.high)})"),
+        ("basis", f"{est.basis}: {est.basis_detail}"),
+        ("bound", f"{est.bound}; {est.devices_per_replica} device(s) per replica x {est.replicas} replica(s); "
+                  f"parallel efficiency {_n(est.parallel_efficiency, digits=3)}"),
+        ("memory", f"{_n(est.memory_gb_required, 'GB')} per replica; min devices {est.min_devices}"),
+        ("latency p99", fmt.ms(est.latency_p99_s)),
+        ("power", f"{fmt.watts(est.power_w)} ({est.power_scope}); energy {_n(est.energy_per_unit_j, 'J')} per "
+                  f"{fmt.per_unit(u)}"),
+        ("cost (cloud)", f"{fmt.usd(est.usd_per_hour_cloud, 'h')}; {fmt.usd(est.usd_per_million_units_cloud)} per million"),
+        ("cost (owned)", f"{fmt.usd(est.usd_per_hour_owned, 'h')}; {fmt.usd(est.usd_per_million_units_owned)} per million"),
+        ("CO2", f"{fmt.co2(est.co2_kg_per_million_units)} per million"),
+    ]
     if est.note and est.fits:
-        print(f"  note              {est.note}")
+        lines.append(("note", est.note))
+    output.fields(lines)
     return 0
 
 
-BATCH_REQUIRED = ("workload", "device", "device_count", "scenario")
-
-
-def _predict_batch(args) -> int:
+def _predict_batch(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from hwplan.costmodel.api import predict
@@ -78,7 +105,7 @@ def _predict_batch(args) -> int:
     missing = [c for c in BATCH_REQUIRED if c not in q.columns]
     if missing:
         raise ValidationError([Problem(src.name, 0, c, "required column is missing") for c in missing])
-    model = _model(args)
+    model = fitted_model(args)
     problems, rows = [], []
     for i, r in q.iterrows():
         line = int(i) + 2
@@ -107,48 +134,58 @@ def _predict_batch(args) -> int:
         raise ValidationError(problems, f"{len(problems)} query row(s) cannot be predicted; nothing was written")
     pd.DataFrame(rows).to_csv(args.out, index=False)
     if args.json:
-        _emit_json({"rows": len(rows), "out": str(args.out)})
+        output.emit_json({"rows": len(rows), "out": str(args.out)})
     else:
-        print(f"wrote {len(rows)} prediction(s) to {args.out}", file=sys.stderr)
+        output.error(f"wrote {len(rows)} prediction(s) to {args.out}")
     return 0
 
 
-def cmd_plan(args) -> int:
+SETUP_COLUMNS: list[output.Column] = [
+    ("device", "device", output.text), ("count", "count", fmt.count), ("precision", "precision", output.text),
+    ("batch_size", "batch", fmt.count),
+]
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
     from hwplan.costmodel.api import Demand, plan
 
     if not args.workload:
         raise HwplanError("give --workload (see `hwplan catalog workloads`)")
     if args.throughput is None or args.throughput <= 0:
         raise HwplanError("give --throughput > 0: whole-setup samples/s (tokens/s for LLMs)")
-    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] if args.kinds else None
     demand = Demand(workload=args.workload, throughput=args.throughput, mode=args.mode, latency_p99_ms=args.latency_p99_ms,
-                    budget_usd_month=args.budget_usd_month, power_cap_kw=args.power_cap_kw, kinds=kinds,
+                    budget_usd_month=args.budget_usd_month, power_cap_kw=args.power_cap_kw, kinds=options.kinds(args.kinds),
                     pricing=args.pricing)
-    model = _model(args)
-    res = plan(model, demand, top=args.top)
+    res = plan(fitted_model(args), demand, top=args.top)
     if args.json:
-        _emit_json(res.as_dict())
+        output.emit_json(res.as_dict())
         return 0
     print(res.why)
     print(f"binding: {res.binding}")
-    cols = ["rank", "device", "count", "precision", "batch_size", "throughput", "basis", "latency_p99_s", "power_kw",
-            "usd_per_month", "usd_per_million_units", "energy_kwh_per_month"]
     table = res.ranked if res.feasible else res.nearest
     if len(table):
-        print("\nranked setups:" if res.feasible else "\nnearest setups (none meets every limit):")
-        show = table[[c for c in cols if c in table] + (["breaks"] if not res.feasible else [])]
-        print(show.to_string(index=False, float_format=lambda v: f"{human(v)}"))
+        unit = str(table["throughput_unit"].iloc[0])
+        cols = [("rank", "#", fmt.count), *SETUP_COLUMNS, ("throughput", unit, fmt.number), ("basis", "basis", output.text),
+                ("latency_p99_s", "p99", fmt.seconds), ("power_kw", "power", fmt.kw), ("usd_per_month", "$/month", fmt.usd),
+                ("usd_per_million_units", "$/million", fmt.usd), ("energy_kwh_per_month", "energy/month", fmt.kwh)]
+        if not res.feasible:
+            cols.append(("breaks", "breaks", output.text))
+        print()
+        output.table(table.to_dict("records"), cols,
+                     title="ranked setups:" if res.feasible else "nearest setups (none meets every limit):")
     if res.feasible and len(res.pareto):
-        print(f"\nPareto front (cost, latency, energy): {len(res.pareto)} setup(s)")
-        print(res.pareto[["device", "count", "precision", "batch_size", "usd_per_month", "latency_p99_s",
-                          "energy_kwh_per_month"]].to_string(index=False, float_format=lambda v: f"{human(v)}"))
+        print()
+        output.table(res.pareto.to_dict("records"),
+                     [*SETUP_COLUMNS, ("usd_per_month", "$/month", fmt.usd), ("latency_p99_s", "p99", fmt.seconds),
+                      ("energy_kwh_per_month", "energy/month", fmt.kwh)],
+                     title=f"Pareto front (cost, latency, energy): {len(res.pareto)} setup(s)")
     for n in res.notes:
         print(f"\nnote: {n}")
     print(f"\n{res.candidates_evaluated:,} candidate setups evaluated")
     return 0
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     from hwplan.costmodel.api import load_store_measurements
     from hwplan.costmodel.validate import run_validation, write_markdown
 
@@ -156,7 +193,8 @@ def cmd_validate(args) -> int:
     report = run_validation(meas)
     write_markdown(report, args.out)
     if args.json:
-        _emit_json(report)
+        report.pop("_rows", None)
+        output.emit_json(report)
     else:
         for line in report["summary_lines"]:
             print(line)

@@ -2,75 +2,45 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 from pathlib import Path
 
+from hwplan.app.cli import options, output
 from hwplan.core.errors import HwplanError
 
-FORMATS = ("html", "pdf", "md", "csv")
 NOT_FOUND = "report not found"
 
 
-def render(snap, fmt: str) -> bytes:
-    """The snapshot in one export format, as bytes ready to write."""
-    if fmt == "html":
-        from hwplan.app.reports.html import render_html
+def register(sub) -> None:
+    from hwplan.app.reports.export import FORMATS
 
-        return render_html(snap).encode("utf-8")
-    if fmt == "pdf":
-        from hwplan.app.reports.pdf import render_pdf
-
-        return render_pdf(snap)
-    if fmt == "md":
-        from hwplan.app.reports.markdown import render_markdown
-
-        return render_markdown(snap).encode("utf-8")
-    if fmt == "csv":
-        from hwplan.app.reports.csvout import render_csv
-
-        return render_csv(snap).encode("utf-8")
-    raise HwplanError(f"format '{fmt}' is not known; use one of {', '.join(FORMATS)}")
+    p = sub.add_parser("report", help="make a planning report (HTML, PDF, Markdown, CSV)")
+    options.plan_demand(p)
+    p.add_argument("--id", help="a saved report's id instead of plan arguments")
+    p.add_argument("--title", default="Hardware plan")
+    p.add_argument("--author", default=os.environ.get("USER", ""))
+    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--save", action="store_true", help="also save the report in the store and print its id")
+    options.db(p)
+    p.set_defaults(handler=cmd_report)
 
 
-def plan_inputs(args) -> dict:
-    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] if getattr(args, "kinds", None) else None
+def plan_inputs(args: argparse.Namespace) -> dict:
     return {"workload": args.workload, "throughput": args.throughput, "mode": args.mode,
             "latency_p99_ms": args.latency_p99_ms, "budget_usd_month": args.budget_usd_month,
-            "power_cap_kw": args.power_cap_kw, "kinds": kinds, "pricing": args.pricing, "top": args.top}
+            "power_cap_kw": args.power_cap_kw, "kinds": options.kinds(args.kinds), "pricing": args.pricing, "top": args.top}
 
 
-def snapshot_from_plan(store, inputs: dict, title: str, author: str):
-    """Run the plan for these inputs and freeze it (not stored)."""
-    from hwplan.app.reports.snapshot import build_snapshot
-    from hwplan.costmodel.api import Demand, fit_models, plan
-    from hwplan.costmodel.assumptions import Assumptions
-    from hwplan.core.ingest import seed_store
-
-    if not inputs.get("workload") or inputs.get("throughput") is None:
-        raise HwplanError("give --workload and --throughput (and any plan option), or --id of a saved report")
-    if inputs.get("kinds"):
-        bad = sorted(set(inputs["kinds"]) - {"cpu", "gpu", "tpu", "fpga", "asic"})
-        if bad:
-            raise HwplanError(f"device kind '{bad[0]}' is not known; use cpu, gpu, tpu, fpga or asic")
-    if inputs.get("top") is not None and int(inputs["top"]) < 1:
-        raise HwplanError("--top must be a whole number >= 1")
-    seed_store(store)
-    model = fit_models(measurements=store.measurements())
-    demand = Demand(workload=inputs["workload"], throughput=inputs["throughput"], mode=inputs["mode"],
-                    latency_p99_ms=inputs.get("latency_p99_ms"), budget_usd_month=inputs.get("budget_usd_month"),
-                    power_cap_kw=inputs.get("power_cap_kw"), kinds=inputs.get("kinds"), pricing=inputs["pricing"])
-    assumptions = Assumptions()
-    result = plan(model, demand, assumptions, top=int(inputs.get("top") or 10))
-    return build_snapshot(title=title, author=author, kind="plan", inputs=inputs, plan_result=result,
-                          assumptions=assumptions, store=store)
-
-
-def cmd_report(args) -> int:
-    from hwplan.app.reports.snapshot import is_valid_id, load_report
-    from hwplan.core.store import Store
+def cmd_report(args: argparse.Namespace) -> int:
+    from hwplan.app.cli.model import fitted_model
+    from hwplan.app.reports.export import render
+    from hwplan.app.reports.snapshot import is_valid_id, load_report, plan_snapshot
 
     out = Path(args.out)
-    store = Store.open(getattr(args, "db", None))
+    store = options.open_store(args)
     try:
         if args.id is not None:
             if args.workload or args.throughput is not None:
@@ -79,7 +49,9 @@ def cmd_report(args) -> int:
             if snap is None:
                 raise HwplanError(NOT_FOUND)
         else:
-            snap = snapshot_from_plan(store, plan_inputs(args), args.title, args.author or "")
+            inputs = plan_inputs(args)
+            model = fitted_model(args) if inputs.get("workload") and inputs.get("throughput") is not None else None
+            snap = plan_snapshot(store, model, inputs, args.title, args.author or "")
             if args.save:
                 store.put_report(snap.id, snap.title, snap.author, snap.created_at, snap.model_dump(mode="json"))
         data = render(snap, args.format)
@@ -94,7 +66,7 @@ def cmd_report(args) -> int:
             out.write_bytes(data)
         except OSError as exc:
             raise HwplanError(f"cannot write {out}: {exc.strerror or exc}; choose another --out") from exc
-        print(f"wrote {args.format} report to {out} ({len(data):,} bytes)", file=sys.stderr)
+        output.error(f"wrote {args.format} report to {out} ({len(data):,} bytes)")
     if args.id is None and args.save:
         print(snap.id)
     return 0

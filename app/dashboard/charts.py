@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-BASIS_COLOURS = {"measured": "#2e9e44", "calibrated": "#2f6fd6", "roofline": "#e08a00"}
-PALETTE = ("#2f6fd6", "#e0572b", "#2e9e44", "#8a4fd1", "#d4a106", "#11a3b5")
-ENERGY_SCALE = "Viridis"
+from hwplan.app import palette
+
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 420) -> go.Figure:
@@ -76,7 +75,7 @@ def pareto_chart(ranked: pd.DataFrame, pareto: pd.DataFrame | None = None, deman
     fig.add_trace(go.Scatter(
         x=df["throughput"], y=df["usd_per_month"], mode="markers", name="setups",
         marker=dict(size=np.where(on_front, 17, 13), symbol=np.where(on_front, "diamond", "circle"), color=energy,
-                    colorscale=ENERGY_SCALE, showscale=True, line=dict(width=1, color="#333"),
+                    colorscale=palette.ENERGY_SCALE, showscale=True, line=dict(width=1, color="#333"),
                     colorbar=dict(title=dict(text="kWh / month"), thickness=12)),
         customdata=np.stack([df["label"], energy.fillna(np.nan),
                              np.where(on_front, "Pareto-optimal (cost, latency, energy)", "")], axis=1),
@@ -89,7 +88,7 @@ def pareto_chart(ranked: pd.DataFrame, pareto: pd.DataFrame | None = None, deman
     fig.add_annotation(x=_axis_pos(top["throughput"], log_x), y=_axis_pos(top["usd_per_month"], log_y),
                        text="#1", showarrow=True, arrowhead=2, ax=-26, ay=-30)
     if demand:
-        fig.add_vline(x=demand, line=dict(color="#e0572b", dash="dash"), annotation_text="demand",
+        fig.add_vline(x=demand, line=dict(color=palette.DEMAND, dash="dash"), annotation_text="demand",
                       annotation_position="top left")
     log_axes(fig, x=log_x, y=False)
     if log_y:
@@ -121,7 +120,7 @@ def interval_chart(ranked: pd.DataFrame, unit: str = "samples/s", demand: float 
     df = ranked.head(12).iloc[::-1].copy()
     df["label"] = ("#" + df["rank"].astype(int).astype(str) + "  " if "rank" in df else "") + setup_label(df)
     fig = go.Figure()
-    for basis, colour in BASIS_COLOURS.items():
+    for basis, colour in palette.BASIS.items():
         part = df[df["basis"] == basis]
         if part.empty:
             continue
@@ -133,7 +132,7 @@ def interval_chart(ranked: pd.DataFrame, unit: str = "samples/s", demand: float 
             hovertemplate="%{y}<br>%{x:,.4~s} " + unit + "<extra>" + basis + "</extra>",
         ))
     if demand:
-        fig.add_vline(x=demand, line=dict(color="#e0572b", dash="dash"), annotation_text="demand",
+        fig.add_vline(x=demand, line=dict(color=palette.DEMAND, dash="dash"), annotation_text="demand",
                       annotation_position="bottom right")
     log_axes(fig, x=True)
     fig.update_yaxes(categoryorder="array", categoryarray=list(df["label"]))  # #1 on top, whatever its basis
@@ -155,7 +154,7 @@ def curve_chart(curves: pd.DataFrame, y: str, title: str, y_title: str, log_y: b
             if part.empty:
                 continue
             fig.add_trace(go.Scatter(x=part["batch_size"], y=part[y], mode="lines+markers", name=f"{s} · {p}",
-                                     line=dict(color=PALETTE[i % len(PALETTE)], dash=dashes[j % len(dashes)]),
+                                     line=dict(color=palette.series(i), dash=dashes[j % len(dashes)]),
                                      hovertemplate=f"{s} · {p}<br>batch %{{x}}<br>%{{y:,.4~s}}<extra></extra>"))
     fig.update_xaxes(type="log", tickvals=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
     log_axes(fig, y=log_y, money=money)
@@ -195,7 +194,7 @@ def roofline_chart(devices: pd.DataFrame, points: pd.DataFrame | None = None, pr
     fig = go.Figure()
     colour = {}
     for i, row in enumerate(d.itertuples(index=False)):
-        c = PALETTE[i % len(PALETTE)]
+        c = palette.series(i)
         colour[row.device] = c
         name = row.device + (f" · {row.precision}" if "precision" in d.columns else "")
         fig.add_trace(go.Scatter(x=xs, y=np.minimum(row.peak_flops, row.mem_bw_bytes_s * xs), mode="lines",
@@ -222,9 +221,9 @@ def scaling_chart(df: pd.DataFrame) -> go.Figure:
     for i, (s, part) in enumerate(df.groupby("setup", sort=False)):
         part = part.sort_values("count")
         fig.add_trace(go.Scatter(x=part["count"], y=part["parallel_efficiency"] * 100, mode="lines+markers", name=s,
-                                 line=dict(color=PALETTE[i % len(PALETTE)]),
+                                 line=dict(color=palette.series(i)),
                                  hovertemplate=s + "<br>%{x} devices<br>%{y:.0f}% efficient<extra></extra>"))
-    fig.add_hline(y=100, line=dict(color="#9aa5b1", dash="dot"))
+    fig.add_hline(y=100, line=dict(color=palette.REFERENCE, dash="dot"))
     fig.update_xaxes(type="log", dtick=math.log10(2))
     fig.update_yaxes(range=[0, 110], ticksuffix="%")
     return _layout(fig, title, "devices (log₂)", "parallel efficiency")
@@ -239,7 +238,7 @@ def measured_vs_predicted_chart(df: pd.DataFrame, unit: str = "samples/s") -> go
     for i, (s, part) in enumerate(df.groupby("setup", sort=False)):
         fig.add_trace(go.Scatter(
             x=part["predicted"], y=part["measured"], mode="markers", name=s,
-            marker=dict(color=PALETTE[i % len(PALETTE)], size=10),
+            marker=dict(color=palette.series(i), size=10),
             error_x=dict(type="data", symmetric=False, array=part["high"] - part["predicted"],
                          arrayminus=part["predicted"] - part["low"], thickness=1.5),
             text=part.get("label"),
@@ -247,7 +246,7 @@ def measured_vs_predicted_chart(df: pd.DataFrame, unit: str = "samples/s") -> go
     lo = float(min(df["measured"].min(), df["low"].min())) * 0.7
     hi = float(max(df["measured"].max(), df["high"].max())) * 1.4
     fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="measured = predicted",
-                             line=dict(color="#9aa5b1", dash="dot"), hoverinfo="skip"))
+                             line=dict(color=palette.REFERENCE, dash="dot"), hoverinfo="skip"))
     log_axes(fig, x=True, y=True)
     return _layout(fig, title, f"predicted ({unit}, log)", f"measured ({unit}, log)")
 
@@ -262,7 +261,7 @@ def catalog_bar_chart(cat: pd.DataFrame, column: str, title: str, unit: str) -> 
     for i, k in enumerate(kinds):
         part = df[df["kind"] == k]
         fig.add_trace(go.Bar(x=part[column], y=part["id"], orientation="h", name=k,
-                             marker_color=PALETTE[i % len(PALETTE)],
+                             marker_color=palette.series(i),
                              hovertemplate="%{y}<br>%{x:,.4~g} " + unit + "<extra>" + k + "</extra>"))
     fig.update_layout(barmode="overlay", yaxis=dict(categoryorder="total ascending"))
     return _layout(fig, title, unit, "", height=max(300, 80 + 22 * len(df)))
@@ -275,8 +274,7 @@ def source_counts_chart(df: pd.DataFrame) -> go.Figure:
         return _empty(title, "No results stored")
     counts = df.groupby(["workload", "source"]).size().unstack(fill_value=0)
     fig = go.Figure()
-    colours = {"published": "#2f6fd6", "profiler": "#2e9e44", "upload": "#e0572b"}
     for src in counts.columns:
-        fig.add_trace(go.Bar(x=counts.index, y=counts[src], name=src, marker_color=colours.get(src, "#888")))
+        fig.add_trace(go.Bar(x=counts.index, y=counts[src], name=src, marker_color=palette.SOURCE.get(src, palette.OTHER)))
     fig.update_layout(barmode="stack")
     return _layout(fig, title, "workload", "rows", height=320)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from hwplan.app.dashboard import engine
+from hwplan.core.vocab import PRECISIONS
 
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
 PEAK_COLUMN = {"fp32": "fp32_tflops", "tf32": "tf32_tflops", "bf16": "bf16_tflops", "fp16": "fp16_tflops",
                "fp8": "fp8_tflops", "int8": "int8_tops"}
 BYTES_PER_VALUE = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}

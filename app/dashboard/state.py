@@ -10,9 +10,9 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Mapping
 
-KINDS = ("cpu", "gpu", "tpu", "fpga", "asic")
-MODES = ("inference", "training")
-PRICING = ("cloud", "owned")
+from hwplan.core.vocab import DEVICE_KINDS as KINDS
+from hwplan.core.vocab import MODES, PRICING
+
 DEMAND_FORMS = ("rate", "volume")
 
 

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
-from hwplan.app.reports.fmt import setup_label, sig
+from hwplan.app import palette
+from hwplan.app.reports.text import setup_label
+from hwplan.core.fmt import number
 
 if TYPE_CHECKING:
     from hwplan.app.reports.snapshot import Chart, Snapshot
 
-BASIS_COLOURS = {"measured": "#1b7837", "calibrated": "#2166ac", "roofline": "#e08214"}
 MAX_POINTS = 40
 _LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=70, r=20, t=60, b=60),
                font=dict(family="DejaVu Sans, Arial, sans-serif", size=12), legend=dict(orientation="h", y=-0.2))
@@ -41,7 +42,7 @@ def setups_figure(rows: list[dict], demand: float | None, unit: str, cost_col: s
         lo = [max(yy - (_num(r.get("low")) or yy), 0) for r, yy in zip(sub, y)]
         fig.add_trace(go.Scatter(
             x=[_num(r[cost_col]) for r in sub], y=y, mode="markers", name=basis,
-            marker=dict(size=10, color=BASIS_COLOURS.get(basis, "#777777")),
+            marker=dict(size=10, color=palette.BASIS.get(basis, palette.OTHER)),
             error_y=dict(type="data", array=hi, arrayminus=lo, thickness=1),
             text=[f"#{r.get('rank', '')} {setup_label(r)}" for r in sub],
             hovertemplate="%{text}<br>%{x:$,.0f} / month<br>%{y:,.4g} " + unit + "<extra>%{fullData.name}</extra>",
@@ -51,8 +52,8 @@ def setups_figure(rows: list[dict], demand: float | None, unit: str, cost_col: s
         fig.add_annotation(x=_num(best[cost_col]), y=_num(best["throughput"]), text="recommended",
                            showarrow=True, arrowhead=2, ax=40, ay=-40)
     if demand:
-        fig.add_hline(y=float(demand), line_dash="dash", line_color="#b2182b",
-                      annotation_text=f"target {sig(demand)} {unit}", annotation_position="bottom right")
+        fig.add_hline(y=float(demand), line_dash="dash", line_color=palette.DEMAND,
+                      annotation_text=f"target {number(demand)} {unit}", annotation_position="bottom right")
     fig.update_layout(title="Setups: monthly cost against throughput (80% interval)", **_LAYOUT)
     fig.update_xaxes(title="USD per month", tickprefix="$", separatethousands=True)
     fig.update_yaxes(title=f"throughput ({unit})")
@@ -67,7 +68,7 @@ def pareto_figure(rows: list[dict], cost_col: str = "usd_per_month") -> go.Figur
     pts.sort(key=lambda r: _num(r[cost_col]))
     fig = go.Figure(go.Scatter(
         x=[_num(r[cost_col]) for r in pts], y=[_num(r["energy_kwh_per_month"]) for r in pts],
-        mode="markers", marker=dict(size=9, color="#2166ac"), name="Pareto-optimal",
+        mode="markers", marker=dict(size=9, color=palette.ACCENT), name="Pareto-optimal",
         text=[setup_label(r) for r in pts], hovertemplate="%{text}<br>%{x:$,.0f} / month<br>%{y:,.4g} kWh / month<extra></extra>",
     ))
     fig.update_layout(title="Pareto-optimal setups (cost, latency, energy): monthly cost against energy", showlegend=False,

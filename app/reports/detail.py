@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hwplan.app.reports import fmt
+from hwplan.app.reports.text import cell
+from hwplan.core import fmt
 from hwplan.app.reports.snapshot import Snapshot
 
 SETUP_COLUMNS = (
@@ -44,7 +45,7 @@ def _setup_table(title: str, rows: list[dict[str, Any]], note: str = "", extra: 
     if any(("usd_per_month_cloud" in r or "usd_per_month_owned" in r) for r in rows):
         cols = [(k, lbl) for k, lbl in cols if k != "usd_per_month"]
     labels = [lbl for _, lbl in cols]
-    return Table(title=title, columns=labels, rows=[[fmt.cell(r.get(k)) for k, _ in cols] for r in rows],
+    return Table(title=title, columns=labels, rows=[[cell(r.get(k)) for k, _ in cols] for r in rows],
                  note=note, wide=True, widths=_widths(labels))
 
 
@@ -57,7 +58,7 @@ def _dev_cell(col: str, v: Any) -> str:
         return str(int(fmt.num(v)))
     if col == "measured_at" and isinstance(v, str):
         return v[:10]
-    return fmt.cell(v)
+    return cell(v)
 
 
 def detail_tables(snap: Snapshot) -> list[Table]:
@@ -79,10 +80,10 @@ def detail_tables(snap: Snapshot) -> list[Table]:
                          [[str(d.get("id")), str(d.get("source") or ""), str(d.get("notes") or "")] for d in snap.devices],
                          widths=[1, 3, 3]))
     out.append(Table("Assumptions", ["assumption", "value", "default", "source"],
-                     [[str(a.get("field")), fmt.cell(a.get("value")), fmt.cell(a.get("default")), str(a.get("source") or "")]
+                     [[str(a.get("field")), cell(a.get("value")), cell(a.get("default")), str(a.get("source") or "")]
                       for a in snap.assumptions], widths=[1.2, 0.8, 0.8, 4]))
-    out.append(Table("Inputs", ["input", "value"], [[str(k), fmt.cell(v)] for k, v in snap.inputs.items()], widths=[1, 3]))
-    out.append(Table("Versions", ["item", "value"], [[str(k), fmt.cell(v)] for k, v in snap.versions.items()], widths=[1, 3]))
+    out.append(Table("Inputs", ["input", "value"], [[str(k), cell(v)] for k, v in snap.inputs.items()], widths=[1, 3]))
+    out.append(Table("Versions", ["item", "value"], [[str(k), cell(v)] for k, v in snap.versions.items()], widths=[1, 3]))
     if snap.evidence:
         cols = [c for c in EVIDENCE_SHOWN if any(e.get(c) not in (None, "") for e in snap.evidence)]
         shown = len(snap.evidence)

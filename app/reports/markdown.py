@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from hwplan.app.reports import fmt
+from hwplan.app.reports.text import cell, setup_label
+from hwplan.core import fmt
 from hwplan.app.reports.snapshot import Snapshot
 from hwplan.app.reports.summary import build_summary, month_cost, pricing
 
@@ -43,7 +44,7 @@ def render_markdown(snap: Snapshot) -> str:
         lines.append(f"**Top setups** ({pricing(snap)} pricing)")
         lines.append("")
         lines += _table(["#", "setup", "throughput", "80% interval", "basis", "$ / month", "kWh / month", "CO₂ / month"],
-                        [[fmt.cell(r.get("rank", i + 1)), fmt.setup_label(r), fmt.rate(r.get("throughput"), unit),
+                        [[cell(r.get("rank", i + 1)), setup_label(r), fmt.rate(r.get("throughput"), unit),
                           fmt.interval(r.get("low"), r.get("high")), str(r.get("basis") or ""),
                           fmt.usd(month_cost(r, snap)), fmt.kwh(r.get("energy_kwh_per_month")),
                           fmt.co2(r.get("co2_kg_per_month"))] for i, r in enumerate(rows[:TOP])])

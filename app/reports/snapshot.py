@@ -346,3 +346,26 @@ def load_report(store, report_id: object) -> Snapshot | None:
     except ValidationError:
         return None
     return snap if snap.id == report_id else None
+
+
+def plan_snapshot(store, model, inputs: dict, title: str, author: str = "") -> Snapshot:
+    """Run the plan these inputs describe (workload, throughput and plan options) and freeze it, not stored."""
+    from hwplan.costmodel.api import Demand, plan
+    from hwplan.costmodel.assumptions import Assumptions
+    from hwplan.core.vocab import DEVICE_KINDS
+
+    if not inputs.get("workload") or inputs.get("throughput") is None:
+        raise HwplanError("give --workload and --throughput (and any plan option), or --id of a saved report")
+    if inputs.get("kinds"):
+        bad = sorted(set(inputs["kinds"]) - set(DEVICE_KINDS))
+        if bad:
+            raise HwplanError(f"device kind '{bad[0]}' is not known; use {', '.join(DEVICE_KINDS)}")
+    if inputs.get("top") is not None and int(inputs["top"]) < 1:
+        raise HwplanError("--top must be a whole number >= 1")
+    demand = Demand(workload=inputs["workload"], throughput=inputs["throughput"], mode=inputs["mode"],
+                    latency_p99_ms=inputs.get("latency_p99_ms"), budget_usd_month=inputs.get("budget_usd_month"),
+                    power_cap_kw=inputs.get("power_cap_kw"), kinds=inputs.get("kinds"), pricing=inputs["pricing"])
+    assumptions = Assumptions()
+    result = plan(model, demand, assumptions, top=int(inputs.get("top") or 10))
+    return build_snapshot(title=title, author=author, kind="plan", inputs=inputs, plan_result=result,
+                          assumptions=assumptions, store=store)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hwplan.app.reports import fmt
-from hwplan.app.reports.fmt import num, setup_label
+from hwplan.app.reports.text import cell, setup_label
+from hwplan.core import fmt
+from hwplan.core.fmt import num
 from hwplan.app.reports.snapshot import Snapshot
 
 BASIS_MEANING = {
@@ -159,7 +160,7 @@ def build_summary(snap: Snapshot) -> Summary:
         s.why = snap.plan.why
     s.bom.append({"device": str(name), "catalog id": str(best.get("device")), "kind": str(best.get("device_kind") or dev.get("kind") or ""),
                   "count": str(count), "precision": str(best.get("precision") or ""),
-                  "batch size": fmt.cell(best.get("batch_size"))})
+                  "batch size": cell(best.get("batch_size"))})
 
     cloud, owned = month_cost(best, snap, "cloud"), month_cost(best, snap, "owned")
     s.figures += [

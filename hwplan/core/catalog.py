@@ -11,7 +11,7 @@ import pandas as pd
 
 from hwplan.core import paths
 from hwplan.core.errors import Problem, UnknownIdError, ValidationError
-from hwplan.core.schema import DEVICE_KINDS
+from hwplan.core.vocab import DEVICE_KINDS
 
 CATALOG_NUMERIC = (
     "launch_year", "cores", "fp32_tflops", "tf32_tflops", "bf16_tflops", "fp16_tflops", "fp8_tflops",
@@ -24,11 +24,6 @@ CATALOG_TEXT = (
 )
 CATALOG_REQUIRED = ("id", "vendor", "model", "kind", "source")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9.]+)*$")
-# Peak column per precision (TFLOP/s or TOP/s, dense).
-PEAK_COLUMN = {
-    "fp32": "fp32_tflops", "tf32": "tf32_tflops", "bf16": "bf16_tflops",
-    "fp16": "fp16_tflops", "fp8": "fp8_tflops", "int8": "int8_tops",
-}
 
 
 def validate_catalog(df: pd.DataFrame, file: str = "catalog.csv") -> tuple[pd.DataFrame, list[Problem]]:

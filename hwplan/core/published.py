@@ -11,7 +11,8 @@ from collections import Counter
 
 import pandas as pd
 
-from hwplan.core.catalog import PEAK_COLUMN, alias_map, load_catalog, load_workloads
+from hwplan.core.catalog import alias_map, load_catalog, load_workloads
+from hwplan.core.vocab import PEAK_COLUMN
 
 PUBLISHED_COLUMNS = {"benchmark", "round", "model", "scenario", "system", "accelerator", "accelerator_count", "value", "unit", "source"}
 # MLPerf round publication dates (mlcommons.org results pages): rows carry no timestamp of their own.

@@ -15,16 +15,9 @@ import numpy as np
 import pandas as pd
 
 from hwplan.core.errors import Problem, closest
+from hwplan.core.vocab import (DEVICE_KINDS, ENERGY_METHODS, MEASURED_ENERGY_METHODS, MODES, POWER_SCOPES,
+                               PRECISIONS, SCENARIOS, SOURCES, STATUSES, THROUGHPUT_UNITS)
 
-SOURCES = ("profiler", "upload", "published")
-MODES = ("inference", "training")
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
-DEVICE_KINDS = ("cpu", "gpu", "tpu", "fpga", "asic")
-THROUGHPUT_UNITS = ("samples/s", "tokens/s", "flop/s", "bytes/s")
-ENERGY_METHODS = ("nvml", "amdsmi", "rapl", "wall-meter", "estimated-tdp", "published", "none")
-STATUSES = ("ok", "failed", "skipped")
-SCENARIOS = ("offline", "server", "single-stream", "")
-POWER_SCOPES = ("device", "system", "")
 MAX_INT = 2**53  # beyond this a float cannot hold every whole number
 
 
@@ -203,7 +196,7 @@ def _row_rules(df, file, rows, known_workloads, known_devices, raw_throughput=No
         problems.append(Problem(file, rows[i], "batch_size", "is empty", "a whole number >= 1 (optional only for published rows)"))
     for i in np.flatnonzero(pub & _blank(df["source_ref"]).to_numpy()):
         problems.append(Problem(file, rows[i], "source_ref", "is empty on a published row", "a URL or citation"))
-    measured_energy = df["energy_method"].astype("string").fillna("").isin(["nvml", "amdsmi", "rapl", "wall-meter"]).to_numpy()
+    measured_energy = df["energy_method"].astype("string").fillna("").isin(MEASURED_ENERGY_METHODS).to_numpy()
     no_power = (df["power_avg_w"].isna() & df["energy_per_unit_j"].isna()).to_numpy()
     for i in np.flatnonzero(ok & measured_energy & no_power):
         problems.append(Problem(file, rows[i], "energy_method", f"says '{df['energy_method'].iloc[i]}' but no power or energy is given",

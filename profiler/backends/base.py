@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-PRECISION_ORDER = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
+
 
 
 @dataclass

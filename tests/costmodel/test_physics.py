@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hwplan.costmodel.api import Demand, plan, predict
 from hwplan.costmodel.model import PHASES, SCENARIOS, evaluate, overhead_per_pass
-from hwplan.costmodel.work import PRECISIONS
+from hwplan.core.vocab import PRECISIONS
 
 
 @settings(max_examples=60, deadline=None)

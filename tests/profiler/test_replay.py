@@ -56,7 +56,7 @@ def test_replayed_rows_store_once(tmp_path):
 
 
 def test_reconcile_copies_rows_a_killed_run_left_in_one_sink_only(tmp_path):
-    from hwplan.app.cli.profile import reconcile
+    from hwplan.profiler.session import reconcile
 
     rows = CsvSink(FIX / "profile-cpu-recorded.csv").rows()
     run = rows["run_id"].iloc[0]

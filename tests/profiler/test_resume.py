@@ -4,6 +4,7 @@ Also the prepared GPU script, run here on the CPU with a short suite."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -57,27 +58,24 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path):
     assert validate_measurements(after)[1] == []
 
 
-def test_resume_of_an_unknown_run_says_what_to_do(tmp_path):
-    from hwplan.app.cli import build_parser
-    from hwplan.app.cli.profile import cmd_profile
-    from hwplan.profiler.errors import ProfileError
+def test_resume_of_an_unknown_run_says_what_to_do(tmp_path, capsys):
+    from hwplan.app.cli import main
 
-    args = build_parser().parse_args(["profile", "--suite", "quick", "--workload", "gemm", "--out", str(tmp_path / "x.csv"),
-                                      "--db", f"sqlite:///{tmp_path / 'x.db'}", "--resume", "no-such-run"])
-    with pytest.raises(ProfileError, match="no rows.*without --resume"):
-        cmd_profile(args)
+    code = main(["profile", "--suite", "quick", "--workload", "gemm", "--out", str(tmp_path / "x.csv"),
+                 "--db", f"sqlite:///{tmp_path / 'x.db'}", "--resume", "no-such-run"])
+    assert code == 2
+    assert re.search("no rows.*without --resume", capsys.readouterr().err)
 
 
 def test_without_store_or_out_it_asks_for_out(monkeypatch):
-    from hwplan.app.cli import build_parser
     from hwplan.profiler import sinks
-    from hwplan.app.cli.profile import open_sinks
     from hwplan.profiler.errors import ProfileError
+    from hwplan.profiler.session import open_sinks
 
     monkeypatch.delenv("HWPLAN_DB", raising=False)
     monkeypatch.setattr(sinks, "sqlalchemy_available", lambda: False)
     with pytest.raises(ProfileError, match="--out"):
-        open_sinks(build_parser().parse_args(["profile"]))
+        open_sinks(None, None)
 
 
 def test_gpu_script_runs_short_on_cpu(tmp_path):

@@ -124,3 +124,12 @@ def test_allreduce_workers_find_this_package_after_onnx_quantisation(monkeypatch
     timings = run_allreduce([4096], world=2, reps=3, warmup=1, timeout_s=60)
     assert timings[4096].repetitions == 3
     assert bus_bandwidth(1000, 1.0, 2) == 1000.0
+
+
+def test_a_cpu_run_leaves_denormals_as_they_were(cpu, tmp_path):
+    """The runner flushes denormals to zero while it times (they make CPU timings meaningless) and puts the
+    process back afterwards: hypothesis, numpy and anything else computing later see IEEE-754 floats."""
+    import numpy as np
+
+    _run([Case("gemm", "inference", "", "fp32", 1, 64, "torch-eager")], cpu, tmp_path)
+    assert (np.array([5e-324]) * 1.0)[0] > 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import data, engine, fmt
+from hwplan.app import palette
+from hwplan.app.dashboard import data, engine
+from hwplan.core.vocab import BASIS_HELP
 
 ASSUMPTIONS_KEY = "assumptions"            # dict of Assumptions fields (session overrides)
 ASSUMPTIONS_LABEL_KEY = "assumptions_label"  # "defaults", "session overrides" or a saved set's name
@@ -28,7 +30,7 @@ def assumptions_label() -> str:
 
 
 def basis_badge(basis: str) -> None:
-    st.badge(basis, color=fmt.BASIS_COLOURS.get(basis, "gray"), help=fmt.BASIS_HELP.get(basis))
+    st.badge(basis, color=palette.BASIS_BADGE.get(basis, "gray"), help=BASIS_HELP.get(basis))
 
 
 def planning_workloads() -> pd.DataFrame:

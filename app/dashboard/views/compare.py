@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import charts, compare_data, data, fmt
+from hwplan.app.dashboard import charts, compare_data, data
+from hwplan.core import fmt
 from hwplan.app.dashboard.views import common
 
 SETUPS_KEY = "compare_setups"
@@ -96,7 +97,7 @@ def render() -> None:
             st.metric(f"Cost per million {per}", fmt.usd(cost), help=f"{pricing} pricing; "
                       f"{fmt.usd(e.usd_per_month_cloud if pricing == 'cloud' else e.usd_per_month_owned, 'month')}")
             st.metric(f"{per} per joule", fmt.number(e.throughput / e.power_w if e.power_w else None),
-                      help=f"power {fmt.kw(e.power_w / 1000)} ({e.power_scope})")
+                      help=f"power {fmt.watts(e.power_w)} ({e.power_scope})")
             common.basis_badge(e.basis)
             st.caption(f"{e.precision} · batch {e.batch_size} · {e.bound}-bound · "
                        f"{fmt.interval(e.low, e.high, unit)}" + (f" · {e.note}" if e.note else ""))

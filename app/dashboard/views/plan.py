@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import charts, data, engine, fmt, state
+from hwplan.app.dashboard import charts, data, engine, state
+from hwplan.core import fmt
+from hwplan.core.vocab import BASIS_HELP
 from hwplan.app.dashboard.views import common
 
 RANKED_COLUMNS = {
@@ -140,17 +142,17 @@ def render() -> None:
     m = st.columns(5)
     m[0].metric("Cost (USD / month)", fmt.usd(top["usd_per_month"]), border=True,
                 help=f"{inputs.pricing} pricing; {fmt.usd(top.get('usd_per_million_units'))} per million {per}")
-    m[1].metric(unit.capitalize(), fmt.si(top["throughput"]), border=True,
+    m[1].metric(unit.capitalize(), fmt.number(top["throughput"]), border=True,
                 help=f"interval {fmt.interval(top['low'], top['high'], unit)}")
     m[2].metric("Power", fmt.kw(top["power_kw"]), border=True, help="accelerators plus host share, at this load")
-    m[3].metric("Energy (kWh / month)", fmt.number(top.get("energy_kwh_per_month")), border=True,
-                help=f"CO₂ {fmt.number(top.get('co2_kg_per_month'))} kg / month")
+    m[3].metric("Energy / month", fmt.kwh(top.get("energy_kwh_per_month")), border=True,
+                help=f"CO₂ {fmt.co2(top.get('co2_kg_per_month'))} / month")
     m[4].metric("Latency p99", fmt.seconds(top.get("latency_p99_s")), border=True)
     b = st.columns([1, 5])
     with b[0]:
         common.basis_badge(str(top["basis"]))
     b[1].caption(f"Interval {fmt.interval(top['low'], top['high'], unit)} · "
-                 + (str(top.get("basis_detail")) if "basis_detail" in ranked and pd.notna(top.get("basis_detail")) else fmt.BASIS_HELP.get(str(top["basis"]), "")))
+                 + (str(top.get("basis_detail")) if "basis_detail" in ranked and pd.notna(top.get("basis_detail")) else BASIS_HELP.get(str(top["basis"]), "")))
     st.info(f"**Why this one:** {result.why}", icon=":material/emoji_events:")
     c = st.columns(2)
     pareto = getattr(result, "pareto", None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import charts, data, fmt, upload
+from hwplan.app.dashboard import charts, data, upload
+from hwplan.core import fmt
 
 ENERGY_BASIS = {
     "nvml": "measured on the device (NVIDIA NVML)",

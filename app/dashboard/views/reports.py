@@ -86,7 +86,7 @@ def render_list(store=None) -> None:
 
 
 def _downloads(snap) -> None:
-    from hwplan.app.cli.report import render
+    from hwplan.app.reports.export import render
 
     stem = file_stem(snap.title)
     cols = st.columns(4)

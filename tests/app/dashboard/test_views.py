@@ -32,7 +32,7 @@ def test_plan_shows_the_ranking_and_why(app_env):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Cost (USD / month)"].startswith("$")
-    assert metrics["Samples/s"].endswith("k")
+    assert float(metrics["Samples/s"].replace(",", "")) >= 20000  # meets the demand, with separators
     assert "Why this one" in at.info[0].value
     assert at.dataframe[0].value.shape[0] >= 3
     assert at.session_state["plan_throughput"] == 20000.0

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hwplan.app.reports.snapshot import new_report_id, save_report
-from tests.app.test_reports import XSS, _inputs, _plan, env  # noqa: F401 - env is a fixture
+from tests.app.reports.test_reports import XSS, _inputs, _plan, env  # noqa: F401 - env is a fixture
 
 
 def _saved_page(report_id, url):

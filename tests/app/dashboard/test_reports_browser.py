@@ -9,7 +9,7 @@ import pytest
 
 from hwplan.app.reports.html import render_html
 from hwplan.app.reports.snapshot import build_snapshot
-from tests.app.test_reports import XSS, _inputs, _plan, env  # noqa: F401 - env is a fixture
+from tests.app.reports.test_reports import XSS, _inputs, _plan, env  # noqa: F401 - env is a fixture
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
