@@ -37,11 +37,11 @@ def main() -> None:
 
     import numpy as np
 
-    from hwplan.costmodel.api import load_or_fit
+    from hwplan.costmodel.cache import model_for_db
     from hwplan.costmodel.assumptions import Assumptions
     from hwplan.costmodel.planner import BATCHES, COUNTS, candidate_grid, evaluate_grid
 
-    model = load_or_fit(db)
+    model = model_for_db(db)
     a = Assumptions()
     rows = []
     for workload in ("resnet50", "bert-large", "llama2-70b", "mixtral-8x7b"):
@@ -57,7 +57,7 @@ def main() -> None:
         best, med = min(times), float(np.median(times))
         rows.append({"workload": workload, "setups": n, "median_s": med, "best_s": best, "setups_per_s": n / med})
     total = sum(r["setups"] for r in rows) / sum(r["median_s"] for r in rows)
-    print(f"Candidate grid: {len(model.devices)} catalog devices x allowed precisions x {len(BATCHES)} batch sizes x "
+    print(f"Candidate grid: {len(model.devices_)} catalog devices x allowed precisions x {len(BATCHES)} batch sizes x "
           f"{len(COUNTS)} counts (1-1024); performance + power + cost per setup.\n")
     print("| workload | setups | median time (s) | setups/s |")
     print("|---|---:|---:|---:|")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from hwplan.core.fmt import number
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from hwplan.costmodel.assumptions import Assumptions
 from hwplan.costmodel.cost import costs, prices
-from hwplan.costmodel.model import PerformanceModel, evaluate, precision_allowed
+from hwplan.costmodel.evaluate import Evaluation, evaluate, precision_allowed, scenario_index
+from hwplan.costmodel.performance import PerformanceModel
+from hwplan.costmodel.results import Demand, PlanResult
 from hwplan.core.vocab import BASES, DEVICE_KINDS, PRECISIONS
 from hwplan.core.errors import HwplanError, UnknownIdError
+from hwplan.core.fmt import number, usd
 
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 COUNTS = tuple(range(1, 9)) + tuple(range(16, 1025, 8))
@@ -21,12 +25,12 @@ def candidate_grid(model: PerformanceModel, w: int, kinds=None, batches=BATCHES,
     """Index arrays of every candidate setup for workload w (devices that support an allowed precision).
     Measured hosts outside the catalog (pseudo-devices `host:...`, no power or price) only when asked."""
     allowed = precision_allowed(model, w)
-    peak = model.a["peak"]
+    peak = model.arrays_["peak"]
     ok = np.isfinite(peak) & (peak > 0) & allowed[None, :]
-    if not include_hosts and "pseudo" in model.dev:
-        ok &= ~(np.asarray(model.dev["pseudo"], dtype=float) > 0)[:, None]
+    if not include_hosts and "pseudo" in model.dev_:
+        ok &= ~(np.asarray(model.dev_["pseudo"], dtype=float) > 0)[:, None]
     if kinds:
-        kmask = np.isin(np.array(model.dev["kind"]), list(kinds))
+        kmask = np.isin(np.array(model.dev_["kind"]), list(kinds))
         ok &= kmask[:, None]
     dd, pp = np.nonzero(ok)
     nb, nc = len(batches), len(counts)
@@ -37,38 +41,45 @@ def candidate_grid(model: PerformanceModel, w: int, kinds=None, batches=BATCHES,
     return {"d": d, "p": p, "b": b, "n": n, "nc": nc}
 
 
-def evaluate_grid(model, w, grid, s, a: Assumptions, pricing: str, latency_limit_s: float | None = None) -> dict:
+@dataclass(frozen=True)
+class Candidates:
+    """Every candidate setup of a plan: its index arrays (`grid`), predicted figures (`ev`) and costs
+    (`cost`, plus `usd_per_month` and `usd_per_million_units` at the plan's pricing)."""
+
+    grid: dict
+    ev: Evaluation
+    cost: dict
+
+
+def evaluate_grid(model, w, grid, s, a: Assumptions, pricing: str, latency_limit_s: float | None = None) -> Candidates:
     nc = grid.get("nc")
     if nc and len(grid["d"]):
         # the per-replica work depends on (device, precision, batch) only: evaluate it once per row of
         # the (setups x counts) grid and broadcast the replica count over the counts
-        k = len(grid["d"]) // nc
-        ev = evaluate(model, w, grid["d"].reshape(k, nc)[:, :1], grid["p"].reshape(k, nc)[:, :1],
-                      grid["b"].reshape(k, nc)[:, :1], grid["n"][:nc][None, :], s, latency_limit_s=latency_limit_s)
-        ev = {key: np.ravel(v) for key, v in ev.items()}
+        rows = len(grid["d"]) // nc
+        ev = evaluate(model, w, grid["d"].reshape(rows, nc)[:, :1], grid["p"].reshape(rows, nc)[:, :1],
+                      grid["b"].reshape(rows, nc)[:, :1], grid["n"][:nc][None, :], s,
+                      latency_limit_s=latency_limit_s).ravel()
     else:
         ev = evaluate(model, w, grid["d"], grid["p"], grid["b"], grid["n"], s, latency_limit_s=latency_limit_s)
-    price, cloud = prices(model.devices, model.dev["price_usd"], model.dev["cloud_usd_per_hour"], a)
-    c = costs(grid["n"], ev["throughput"], ev["power_w"], ev["idle_w"], price[grid["d"]], cloud[grid["d"]], a)
-    ev.update(c)
-    ev["usd_per_month"] = c["usd_per_month_" + pricing]
-    ev["usd_per_million_units"] = c["usd_per_million_" + pricing]
-    return ev
+    price, cloud = prices(model.devices_, model.dev_["price_usd"], model.dev_["cloud_usd_per_hour"], a)
+    c = costs(grid["n"], ev.throughput, ev.power_w, ev.idle_w, price[grid["d"]], cloud[grid["d"]], a)
+    c["usd_per_month"] = c["usd_per_month_" + pricing]
+    c["usd_per_million_units"] = c["usd_per_million_" + pricing]
+    return Candidates(grid, ev, c)
 
 
-def run_plan(model: PerformanceModel, demand, a: Assumptions, top: int = 10):
-    from hwplan.costmodel.api import PlanResult, _scenario_index, _wi
-
+def run_plan(model: PerformanceModel, demand: Demand, a: Assumptions, top: int = 10) -> PlanResult:
     if demand.pricing not in ("cloud", "owned"):
         raise HwplanError(f"pricing '{demand.pricing}' is not known; use cloud or owned")
-    w = _wi(model, demand.workload)
+    w = model.workload_index(demand.workload)
     kinds = None
     if demand.kinds:
-        kinds = [k.strip() for k in demand.kinds if k and k.strip()]
-        for k in kinds:
-            if k not in DEVICE_KINDS:
-                raise UnknownIdError("device kind", k, DEVICE_KINDS)
-    s = _scenario_index(demand.scenario, demand.mode)
+        kinds = [x.strip() for x in demand.kinds if x and x.strip()]
+        for kind in kinds:
+            if kind not in DEVICE_KINDS:
+                raise UnknownIdError("device kind", kind, DEVICE_KINDS)
+    s = scenario_index(demand.scenario, demand.mode)
     X = demand.required_throughput()
     L = demand.latency_p99_ms / 1000.0 if demand.latency_p99_ms else None
     B = demand.budget_usd_month
@@ -78,24 +89,24 @@ def run_plan(model: PerformanceModel, demand, a: Assumptions, top: int = 10):
     if len(grid["d"]) == 0:
         raise HwplanError(f"no device{' of kind ' + ','.join(kinds) if kinds else ''} in the catalog has a peak for a "
                           f"precision that meets {demand.workload}'s accuracy target")
-    ev = evaluate_grid(model, w, grid, s, a, demand.pricing, latency_limit_s=L)
-    n = grid["n"]
-    tp = ev["throughput"]
-    priced = np.isfinite(ev["usd_per_month"])
-    valid = ev["supported"] & ev["fits"] & (tp > 0) & priced
-    unpriced = sorted({model.devices[i] for i in np.unique(grid["d"][ev["supported"] & ~priced])})
+    k = evaluate_grid(model, w, grid, s, a, demand.pricing, latency_limit_s=L)
+    n = k.grid["n"]
+    tp = k.ev.throughput
+    priced = np.isfinite(k.cost["usd_per_month"])
+    valid = k.ev.supported & k.ev.fits & (tp > 0) & priced
+    unpriced = sorted({model.devices_[i] for i in np.unique(k.grid["d"][k.ev.supported & ~priced])})
     if unpriced:
         notes.append(f"left out for want of a {demand.pricing} price ({len(unpriced)} device(s)): {', '.join(unpriced)}; "
                      "set Assumptions.price_overrides to include them")
     meets_tp = valid & (tp >= X)
     # the smallest count meeting the throughput, per (device, precision, batch)
-    setup_key = (grid["d"] * len(PRECISIONS) + grid["p"]) * 10_000 + grid["b"]
+    setup_key = (k.grid["d"] * len(PRECISIONS) + k.grid["p"]) * 10_000 + k.grid["b"]
     rep = _first_per_key(setup_key, np.where(meets_tp, n, np.inf))
     # setups that never meet it: keep the best throughput one, for the nearest answer
     best_tp = _first_per_key(setup_key, np.where(valid, -tp, np.inf))
-    lat = ev["latency_s"]
-    pkw = ev["power_w"] / 1000.0
-    cost = ev["usd_per_month"]
+    lat = k.ev.latency_s
+    pkw = k.ev.power_w / 1000.0
+    cost = k.cost["usd_per_month"]
     ok_lat = np.ones_like(valid) if L is None else lat <= L
     ok_bud = np.ones_like(valid) if B is None else cost <= B
     ok_pow = np.ones_like(valid) if Pcap is None else pkw <= Pcap
@@ -103,67 +114,66 @@ def run_plan(model: PerformanceModel, demand, a: Assumptions, top: int = 10):
     meets[rep] = (ok_lat & ok_bud & ok_pow)[rep]
     feasible_idx = rep[meets[rep]]
     # rank: cost per month, then energy
-    order = feasible_idx[np.lexsort((ev["latency_s"][feasible_idx], ev["energy_kwh_per_month"][feasible_idx],
+    order = feasible_idx[np.lexsort((k.ev.latency_s[feasible_idx], k.cost["energy_kwh_per_month"][feasible_idx],
                                      cost[feasible_idx]))]
     # one row per (device, precision): its best batch; other batches differ only in latency and energy
-    dp = grid["d"][order] * len(PRECISIONS) + grid["p"][order]
+    dp = k.grid["d"][order] * len(PRECISIONS) + k.grid["p"][order]
     _, first = np.unique(dp, return_index=True)
     order = order[np.sort(first)]
-    ranked = _frame(model, grid, ev, order[:max(top, 1)], X, demand)
+    ranked = _frame(model, k, order[:max(top, 1)], X, demand)
     if len(order):
         ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     else:
         ranked.insert(0, "rank", pd.Series(dtype=int))
-    pareto = _pareto(model, grid, ev, feasible_idx, X, demand)
+    pareto = _pareto(model, k, feasible_idx, X, demand)
     feasible = len(order) > 0
     nearest = pd.DataFrame()
     if feasible:
-        why, binding = _why(model, grid, ev, order, rep, X, L, B, Pcap, demand)
+        why, binding = _why(model, k, order, rep, X, L, B, Pcap, demand)
     else:
         cand = np.unique(np.concatenate([rep, best_tp[~np.isin(best_tp, rep)]]))
         cand = cand[valid[cand]]
-        nearest, why, binding = _nearest(model, grid, ev, cand, X, L, B, Pcap, demand, top)
-    res = PlanResult(ranked=ranked, pareto=pareto, why=why, binding=binding, feasible=feasible, nearest=nearest,
-                     assumptions=a, demand=demand, candidates_evaluated=int(len(n)), notes=notes)
-    return res
+        nearest, why, binding = _nearest(model, k, cand, X, L, B, Pcap, demand, top)
+    return PlanResult(ranked=ranked, pareto=pareto, why=why, binding=binding, feasible=feasible, nearest=nearest,
+                      assumptions=a, demand=demand, candidates_evaluated=int(len(n)), notes=notes)
 
 
 def _first_per_key(key: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Index of the lowest finite score for each key."""
     order = np.lexsort((score, key))
-    k = key[order]
-    first = np.ones(len(k), dtype=bool)
-    first[1:] = k[1:] != k[:-1]
+    ks = key[order]
+    first = np.ones(len(ks), dtype=bool)
+    first[1:] = ks[1:] != ks[:-1]
     idx = order[first]
     return idx[np.isfinite(score[idx])]
 
 
-def _frame(model, grid, ev, idx, X, demand) -> pd.DataFrame:
-    d, p = grid["d"][idx], grid["p"][idx]
-    tp = ev["throughput"][idx]
+def _frame(model, k, idx, X, demand) -> pd.DataFrame:
+    d, p = k.grid["d"][idx], k.grid["p"][idx]
+    tp = k.ev.throughput[idx]
     return pd.DataFrame({
-        "device": [model.devices[i] for i in d], "device_kind": [model.dev["kind"][i] for i in d],
-        "count": grid["n"][idx].astype(int), "precision": [PRECISIONS[i] for i in p],
-        "batch_size": ev["batch"][idx].astype(int), "throughput": tp, "low": ev["low"][idx], "high": ev["high"][idx],
-        "throughput_unit": model.wl["unit"][model.workload_index(demand.workload)],
-        "basis": [BASES[i] for i in ev["basis"][idx]], "latency_p99_s": ev["latency_s"][idx],
-        "power_kw": ev["power_w"][idx] / 1000.0, "usd_per_month": ev["usd_per_month"][idx],
-        "usd_per_million_units": ev["usd_per_million_units"][idx],
-        "usd_per_month_cloud": ev["usd_per_month_cloud"][idx], "usd_per_month_owned": ev["usd_per_month_owned"][idx],
-        "energy_kwh_per_month": ev["energy_kwh_per_month"][idx], "co2_kg_per_month": ev["co2_kg_per_month"][idx],
-        "energy_per_unit_j": ev["energy_per_unit_j"][idx], "parallel_efficiency": ev["parallel_eff"][idx],
-        "devices_per_replica": ev["group"][idx].astype(int), "tensor_parallel": ev["tensor_parallel"][idx].astype(int),
-        "pipeline_parallel": ev["pipeline_parallel"][idx].astype(int), "replicas": ev["replicas"][idx].astype(int),
+        "device": [model.devices_[i] for i in d], "device_kind": [model.dev_["kind"][i] for i in d],
+        "count": k.grid["n"][idx].astype(int), "precision": [PRECISIONS[i] for i in p],
+        "batch_size": k.ev.batch[idx].astype(int), "throughput": tp, "low": k.ev.low[idx], "high": k.ev.high[idx],
+        "throughput_unit": model.wl_["unit"][model.workload_index(demand.workload)],
+        "basis": [BASES[i] for i in k.ev.basis[idx]], "latency_p99_s": k.ev.latency_s[idx],
+        "power_kw": k.ev.power_w[idx] / 1000.0, "usd_per_month": k.cost["usd_per_month"][idx],
+        "usd_per_million_units": k.cost["usd_per_million_units"][idx],
+        "usd_per_month_cloud": k.cost["usd_per_month_cloud"][idx], "usd_per_month_owned": k.cost["usd_per_month_owned"][idx],
+        "energy_kwh_per_month": k.cost["energy_kwh_per_month"][idx], "co2_kg_per_month": k.cost["co2_kg_per_month"][idx],
+        "energy_per_unit_j": k.cost["energy_per_unit_j"][idx], "parallel_efficiency": k.ev.parallel_eff[idx],
+        "devices_per_replica": k.ev.group[idx].astype(int), "tensor_parallel": k.ev.tensor_parallel[idx].astype(int),
+        "pipeline_parallel": k.ev.pipeline_parallel[idx].astype(int), "replicas": k.ev.replicas[idx].astype(int),
         "meets_demand": tp >= X,
         "headroom": tp / X - 1.0,
     })
 
 
-def _pareto(model, grid, ev, idx, X, demand) -> pd.DataFrame:
+def _pareto(model, k, idx, X, demand) -> pd.DataFrame:
     """Non-dominated feasible setups on (cost per month, latency, energy per month)."""
     if len(idx) == 0:
-        return _frame(model, grid, ev, idx, X, demand)
-    pts = np.column_stack([ev["usd_per_month"][idx], ev["latency_s"][idx], ev["energy_kwh_per_month"][idx]])
+        return _frame(model, k, idx, X, demand)
+    pts = np.column_stack([k.cost["usd_per_month"][idx], k.ev.latency_s[idx], k.cost["energy_kwh_per_month"][idx]])
     order = np.argsort(pts[:, 0], kind="stable")
     pts, idx = pts[order], idx[order]
     keep = np.ones(len(idx), dtype=bool)
@@ -172,99 +182,95 @@ def _pareto(model, grid, ev, idx, X, demand) -> pd.DataFrame:
             continue
         dom = np.all(pts[i] <= pts, axis=1) & np.any(pts[i] < pts, axis=1)
         keep &= ~dom
-    df = _frame(model, grid, ev, idx[keep], X, demand)
+    df = _frame(model, k, idx[keep], X, demand)
     return df.reset_index(drop=True)
 
 
-def _money(x) -> str:
-    return f"${x:,.0f}" if x >= 100 else f"${x:,.2f}"
+def _describe(model, k, i) -> str:
+    return (f"{int(k.grid['n'][i])} x {model.devices_[k.grid['d'][i]]} at {PRECISIONS[k.grid['p'][i]]}, batch "
+            f"{int(k.ev.batch[i])}")
 
 
-def _describe(model, grid, ev, i) -> str:
-    return (f"{int(grid['n'][i])} x {model.devices[grid['d'][i]]} at {PRECISIONS[grid['p'][i]]}, batch "
-            f"{int(ev['batch'][i])}")
-
-
-def _why(model, grid, ev, order, rep, X, L, B, Pcap, demand) -> tuple[str, str]:
+def _why(model, k, order, rep, X, L, B, Pcap, demand) -> tuple[str, str]:
     t = order[0]
-    unit = model.wl["unit"][model.workload_index(demand.workload)]
-    cost = ev["usd_per_month"]
-    why = (f"{_describe(model, grid, ev, t)} meets {number(X)} {unit} ({number(ev['throughput'][t])} predicted, 80% interval "
-           f"{number(ev['low'][t])}-{number(ev['high'][t])}, basis {BASES[ev['basis'][t]]}) at the lowest {demand.pricing} cost: "
-           f"{_money(cost[t])}/month")
+    unit = model.wl_["unit"][model.workload_index(demand.workload)]
+    cost = k.cost["usd_per_month"]
+    why = (f"{_describe(model, k, t)} meets {number(X)} {unit} ({number(k.ev.throughput[t])} predicted, 80% interval "
+           f"{number(k.ev.low[t])}-{number(k.ev.high[t])}, basis {BASES[k.ev.basis[t]]}) at the lowest {demand.pricing} cost: "
+           f"{usd(cost[t])}/month")
     if len(order) > 1:
         r = order[1]
         gap = cost[r] / cost[t] - 1 if cost[t] > 0 else 0
-        why += f", {gap:.0%} below the next, {_describe(model, grid, ev, r)} ({_money(cost[r])}/month)"
+        why += f", {gap:.0%} below the next, {_describe(model, k, r)} ({usd(cost[r])}/month)"
     why += "."
-    if ev["low"][t] < X:
-        why += (f" Its 80% interval reaches below the demand ({number(ev['low'][t])} {unit}); add a device for headroom "
+    if k.ev.low[t] < X:
+        why += (f" Its 80% interval reaches below the demand ({number(k.ev.low[t])} {unit}); add a device for headroom "
                 "if the demand is hard.")
     # what binds: the limits the unconstrained cheapest setup would break, else the tightest slack
     uncon = rep[np.argsort(cost[rep], kind="stable")][:1]
     parts = []
     if len(uncon) and cost[uncon[0]] < cost[t] * (1 - 1e-9):
         u = uncon[0]
-        broken = _breaks(ev, u, X, L, B, Pcap, unit)
+        broken = _breaks(k, u, X, L, B, Pcap, unit)
         binding = (f"{', '.join(b.split(':')[0] for b in broken) or 'a limit'} binds: the cheapest setup meeting the "
-                   f"throughput, {_describe(model, grid, ev, u)} ({_money(cost[u])}/month), breaks it ({'; '.join(broken)})")
+                   f"throughput, {_describe(model, k, u)} ({usd(cost[u])}/month), breaks it ({'; '.join(broken)})")
         return why, binding
-    slack = {"throughput": ev["throughput"][t] / X - 1}
+    slack = {"throughput": k.ev.throughput[t] / X - 1}
     if L is not None:
-        slack["latency"] = 1 - ev["latency_s"][t] / L
+        slack["latency"] = 1 - k.ev.latency_s[t] / L
     if B is not None:
         slack["budget"] = 1 - cost[t] / B
     if Pcap is not None:
-        slack["power cap"] = 1 - ev["power_w"][t] / 1000 / Pcap
-    for k, v in slack.items():
-        parts.append(f"{k} {v:.0%} slack")
+        slack["power cap"] = 1 - k.ev.power_w[t] / 1000 / Pcap
+    for name, v in slack.items():
+        parts.append(f"{name} {v:.0%} slack")
     binding = ("throughput binds: the count is the smallest that meets the demand; no other limit excludes a cheaper "
                f"setup ({', '.join(parts)})")
     return why, binding
 
 
-def _breaks(ev, i, X, L, B, Pcap, unit) -> list[str]:
+def _breaks(k, i, X, L, B, Pcap, unit) -> list[str]:
     out = []
-    tp = ev["throughput"][i]
+    tp = k.ev.throughput[i]
     if tp < X:
         out.append(f"throughput: {number(tp)} {unit} is {1 - tp / X:.0%} short of {number(X)}")
-    if L is not None and ev["latency_s"][i] > L:
-        out.append(f"latency: p99 {number(ev['latency_s'][i] * 1000)} ms is over {number(L * 1000)} ms")
-    if B is not None and ev["usd_per_month"][i] > B:
-        out.append(f"budget: {_money(ev['usd_per_month'][i])}/month is over {_money(B)}")
-    if Pcap is not None and ev["power_w"][i] / 1000 > Pcap:
-        out.append(f"power cap: {number(ev['power_w'][i] / 1000)} kW is over {number(Pcap)} kW")
+    if L is not None and k.ev.latency_s[i] > L:
+        out.append(f"latency: p99 {number(k.ev.latency_s[i] * 1000)} ms is over {number(L * 1000)} ms")
+    if B is not None and k.cost["usd_per_month"][i] > B:
+        out.append(f"budget: {usd(k.cost['usd_per_month'][i])}/month is over {usd(B)}")
+    if Pcap is not None and k.ev.power_w[i] / 1000 > Pcap:
+        out.append(f"power cap: {number(k.ev.power_w[i] / 1000)} kW is over {number(Pcap)} kW")
     return out
 
 
-def _nearest(model, grid, ev, cand, X, L, B, Pcap, demand, top) -> tuple[pd.DataFrame, str, str]:
-    unit = model.wl["unit"][model.workload_index(demand.workload)]
+def _nearest(model, k, cand, X, L, B, Pcap, demand, top) -> tuple[pd.DataFrame, str, str]:
+    unit = model.wl_["unit"][model.workload_index(demand.workload)]
     if len(cand) == 0:
         return pd.DataFrame(), "no setup in the catalog can run this workload with prices known", "none: nothing to rank"
-    tp = ev["throughput"][cand]
+    tp = k.ev.throughput[cand]
     excess = np.log(np.maximum(X / tp, 1.0))
     if L is not None:
-        excess += np.log(np.maximum(ev["latency_s"][cand] / L, 1.0))
+        excess += np.log(np.maximum(k.ev.latency_s[cand] / L, 1.0))
     if B is not None:
-        excess += np.log(np.maximum(ev["usd_per_month"][cand] / B, 1.0))
+        excess += np.log(np.maximum(k.cost["usd_per_month"][cand] / B, 1.0))
     if Pcap is not None:
-        excess += np.log(np.maximum(ev["power_w"][cand] / 1000 / Pcap, 1.0))
-    order = cand[np.lexsort((ev["usd_per_month"][cand], excess))]
-    dp = grid["d"][order] * len(PRECISIONS) + grid["p"][order]
+        excess += np.log(np.maximum(k.ev.power_w[cand] / 1000 / Pcap, 1.0))
+    order = cand[np.lexsort((k.cost["usd_per_month"][cand], excess))]
+    dp = k.grid["d"][order] * len(PRECISIONS) + k.grid["p"][order]
     _, first = np.unique(dp, return_index=True)
     order = order[np.sort(first)][:max(top, 1)]
-    df = _frame(model, grid, ev, order, X, demand)
+    df = _frame(model, k, order, X, demand)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
-    df["breaks"] = ["; ".join(_breaks(ev, i, X, L, B, Pcap, unit)) for i in order]
+    df["breaks"] = ["; ".join(_breaks(k, i, X, L, B, Pcap, unit)) for i in order]
     counts = {}
     for i in cand:
-        for b in _breaks(ev, i, X, L, B, Pcap, unit):
-            k = b.split(":")[0]
-            counts[k] = counts.get(k, 0) + 1
+        for b in _breaks(k, i, X, L, B, Pcap, unit):
+            limit = b.split(":")[0]
+            counts[limit] = counts.get(limit, 0) + 1
     worst = sorted(counts.items(), key=lambda kv: -kv[1])
     binding = ("no setup meets every limit; broken most often: " +
-               ", ".join(f"{k} ({v} of {len(cand)} setups)" for k, v in worst))
+               ", ".join(f"{limit} ({v} of {len(cand)} setups)" for limit, v in worst))
     why = (f"infeasible: no setup meets {number(X)} {unit}" + (f" within p99 {L * 1000:g} ms" if L else "") +
-           (f", {_money(B)}/month" if B else "") + (f", {Pcap:g} kW" if Pcap else "") +
-           f". Nearest: {_describe(model, grid, ev, order[0])}, which breaks: {df['breaks'].iloc[0]}.")
+           (f", {usd(B)}/month" if B else "") + (f", {Pcap:g} kW" if Pcap else "") +
+           f". Nearest: {_describe(model, k, order[0])}, which breaks: {df['breaks'].iloc[0]}.")
     return df, why, binding

@@ -4,7 +4,7 @@ Splits: MLPerf Inference v3.0 -> v3.1 (time split), leave one device out (every 
 published rows), and the CPU rows the profiler measured: leave one workload out per measured host
 (its other workloads' rows, its micro-benchmarks and every published row stay in training). A host
 that is not in the catalog is a pseudo-device whose specs come from its own micro-benchmarks
-(hwplan.costmodel.fit.add_host_devices), for the fitted model and for the spec roofline alike. Each held-out
+(hwplan.costmodel.specs.add_host_devices), for the fitted model and for the spec roofline alike. Each held-out
 prediction is compared with the fitted model and with a plain spec-sheet roofline (catalog peaks
 and bandwidth at fixed efficiencies, nothing fitted). Nothing here tunes on the held-out rows.
 """
@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from hwplan.costmodel import CODE_VERSION
+from hwplan.costmodel.evaluate import evaluate
+from hwplan.costmodel.performance import PerformanceModel, spec_roofline
+from hwplan.costmodel.rows import row_scales, training_rows
+from hwplan.costmodel.specs import add_host_devices
 from hwplan.core.vocab import BASES, MICRO_BENCHMARKS
-from hwplan.costmodel.fit import (DEFAULT_EC0, DEFAULT_EM0, add_host_devices, fit_performance_model,
-                           row_scales, training_rows)
-from hwplan.costmodel.model import evaluate
 
 TARGETS = {"median_ape": 0.20, "p90_ape": 0.50, "coverage_low": 0.70, "coverage_high": 0.90}
 
@@ -39,18 +40,9 @@ def _predict_rows(model, rows: pd.DataFrame, eta_on: bool = True) -> dict:
                     eta_on=eta_on, work_scale=ws, bytes_scale=wm)
 
 
-def _spec_model(catalog, workloads):
-    """Plain spec-sheet roofline: no rows, fixed efficiencies (the comparison baseline)."""
-    m = fit_performance_model(None, catalog, workloads)
-    m.ec0 = np.full_like(np.asarray(m.ec0, dtype=float), DEFAULT_EC0).tolist()
-    m.em0 = np.full_like(np.asarray(m.em0, dtype=float), DEFAULT_EM0).tolist()
-    m._arrays = None
-    return m
-
-
 def _held_out(split: str, train: pd.DataFrame, test: pd.DataFrame, catalog, workloads, spec) -> pd.DataFrame:
-    model = fit_performance_model(train, catalog, workloads)
-    rows = training_rows(test, model.devices, model.wl)
+    model = PerformanceModel(catalog=catalog, workloads=workloads).fit(train)
+    rows = training_rows(test, model.devices_, model.wl_)
     if len(rows) == 0:
         return pd.DataFrame()
     ev = _predict_rows(model, rows)
@@ -58,12 +50,12 @@ def _held_out(split: str, train: pd.DataFrame, test: pd.DataFrame, catalog, work
     out = pd.DataFrame({
         "split": split, "workload": rows["workload"], "device": rows["device"], "device_kind": rows["device_kind"].astype(str),
         "scenario": np.where(rows["si"] == 1, "server", np.where(rows["si"] == 2, "training", "offline")),
-        "source": rows["source"], "actual": rows["y_tp"], "pred": ev["throughput"], "low": ev["low"], "high": ev["high"],
-        "basis": [BASES[i] for i in ev["basis"]], "spec": ev0["throughput"], "precision": rows["precision"],
+        "source": rows["source"], "actual": rows["y_tp"], "pred": ev.throughput, "low": ev.low, "high": ev.high,
+        "basis": [BASES[i] for i in ev.basis], "spec": ev0.throughput, "precision": rows["precision"],
         "batch_size": rows["batch_size"], "phase": rows["phase"], "backend": rows.get("backend", ""),
     })
-    out["why_dropped"] = np.where(~np.isfinite(np.asarray(model.a["peak"])[rows["di"], rows["pi"]]),
-                                  "no peak for the precision", np.where(ev["fits"], "", "does not fit memory"))
+    out["why_dropped"] = np.where(~np.isfinite(np.asarray(model.arrays_["peak"])[rows["di"], rows["pi"]]),
+                                  "no peak for the precision", np.where(ev.fits, "", "does not fit memory"))
     out["predicted"] = (out["pred"] > 0) & np.isfinite(out["pred"])
     out["ape"] = np.abs(out["pred"] / out["actual"] - 1)
     out["spec_ape"] = np.abs(out["spec"] / out["actual"] - 1)
@@ -81,7 +73,7 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
     # measured hosts outside the catalog become pseudo-devices (specs from their micro-benchmarks, which
     # are never held out), so that every split, and the spec roofline, sees the same device list
     meas, cat, host_info = add_host_devices(meas, cat)
-    spec = _spec_model(cat, wls)
+    spec = spec_roofline(cat, wls)
     meas = meas.copy()
     meas["_round"] = _round(meas["run_id"])
     results = []

@@ -43,9 +43,9 @@ def register(sub) -> None:
 
 def fitted_model(args: argparse.Namespace):
     """The model fitted on the store the command names (seeded first), from the cost model's one cache."""
-    from hwplan.costmodel.api import load_or_fit
+    from hwplan.costmodel.cache import model_for_db
 
-    return load_or_fit(getattr(args, "db", None))
+    return model_for_db(getattr(args, "db", None))
 
 
 def _n(x, unit: str = "", digits: int = 4) -> str:
@@ -186,10 +186,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from hwplan.costmodel.api import load_store_measurements
+    from hwplan.costmodel.cache import store_measurements
     from hwplan.costmodel.validate import run_validation, write_markdown
 
-    meas = load_store_measurements(getattr(args, "db", None))
+    meas = store_measurements(getattr(args, "db", None))
     report = run_validation(meas)
     write_markdown(report, args.out)
     if args.json:

@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 
 from hwplan.app.cli import options, output
+from hwplan.app.reports import FORMATS
 from hwplan.core.errors import HwplanError
 
 NOT_FOUND = "report not found"
 
 
 def register(sub) -> None:
-    from hwplan.app.reports.export import FORMATS
-
     p = sub.add_parser("report", help="make a planning report (HTML, PDF, Markdown, CSV)")
     options.plan_demand(p)
     p.add_argument("--id", help="a saved report's id instead of plan arguments")

@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 
 from hwplan.app.dashboard import engine
-from hwplan.core.vocab import PRECISIONS
+from hwplan.core.vocab import BYTES_PER_VALUE, PRECISIONS
 
 PEAK_COLUMN = {"fp32": "fp32_tflops", "tf32": "tf32_tflops", "bf16": "bf16_tflops", "fp16": "fp16_tflops",
                "fp8": "fp8_tflops", "int8": "int8_tops"}
-BYTES_PER_VALUE = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
 SCALING_COUNTS = (1, 2, 4, 8, 16, 32, 64)
 DEFAULT_SETUPS = [
     {"device": "nvidia-h100-sxm", "count": 1, "precision": "auto"},
@@ -139,10 +138,10 @@ def roofline_points(model, meas: pd.DataFrame, workload: str, devices: list[str]
     default batch) plus activations, at the row's precision; such points are labelled 'estimated'.
     """
     m = measured_rows(meas, workload, devices, mode)
-    if m.empty or workload not in getattr(model, "workloads", []):
+    if m.empty or workload not in getattr(model, "workloads_", []):
         return pd.DataFrame()
-    w = model.workloads.index(workload)
-    wl = model.wl
+    w = model.workloads_.index(workload)
+    wl = model.wl_
     flops_w = float(wl["flops"][w])
     params = float(wl["params"][w])
     acts = float(wl["act_values"][w])

@@ -1,8 +1,9 @@
-"""Cached loaders: the only place the dashboard caches.
+"""Loaders: the only place the dashboard caches.
 
-`st.cache_resource` holds the store handle and the fitted model; `st.cache_data` holds tables.
-Every input that changes a result is an argument (store URL, data version, file mtime, the
-assumptions' JSON), so an upload or an override is never answered from a stale cache.
+`st.cache_resource` holds the store handle; `st.cache_data` holds tables. Every input that changes a
+result is an argument (store URL, the store's data version, file mtime), so an upload is never answered
+from a stale cache. The fitted model comes from the cost model's own cache (`hwplan.costmodel.cache`),
+keyed by the store's data version: the dashboard keeps no copy of it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import sqlalchemy as sa
 import streamlit as st
 
 from hwplan.core import paths
@@ -52,13 +52,8 @@ def data_files_version() -> str:
 
 
 def store_version(url: str) -> str:
-    """Row count and last row id: changes whenever any session adds or deletes rows (one cheap query)."""
-    from hwplan.core.store import measurements
-
-    store = get_store(url)
-    with store.engine.connect() as conn:
-        n, last = conn.execute(sa.select(sa.func.count(), sa.func.max(measurements.c.row_id))).one()
-    return f"{n}:{last or 0}"
+    """The store's data version: changes whenever any session or process adds or deletes rows."""
+    return get_store(url).data_version()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -97,23 +92,17 @@ def load_workloads() -> pd.DataFrame:
     return workloads(workloads_mtime())
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def fitted_model(url: str, version: str, catalog_mtime_: float, workloads_mtime_: float):
-    """The performance model fitted on every stored row and the catalog (refitted when either changes)."""
-    from hwplan.app.dashboard import engine
-
-    return engine.fit(measurements(url, version), catalog(catalog_mtime_))
-
-
 def model(url: str | None = None):
     """The fitted model for the current store contents, with a spinner while it fits."""
+    from hwplan.costmodel.cache import DEFAULT
+
     url = url or store_url()
-    version = store_version(url)
-    key = (url, version, catalog_mtime(), workloads_mtime())
+    store = get_store(url)
+    key = (url, store.data_version())
     if st.session_state.get("_model_key") == key:
-        return fitted_model(*key)
+        return DEFAULT.get(store, seed=False)
     with st.spinner("Fitting the performance models on all stored results…"):
-        m = fitted_model(*key)
+        m = DEFAULT.get(store, seed=False)
     st.session_state["_model_key"] = key
     return m
 

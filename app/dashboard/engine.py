@@ -38,10 +38,6 @@ def make_assumptions(values: dict | None):
     return cls(**(values or {}))
 
 
-def fit(measurements_df: pd.DataFrame, catalog: pd.DataFrame):
-    return api().fit_models(measurements_df=measurements_df, catalog=catalog)
-
-
 def make_demand(inputs: PlanInputs):
     a = api()
     volume = inputs.demand_form == "volume" and inputs.volume and inputs.deadline_h

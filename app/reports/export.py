@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from hwplan.app.reports import FORMATS
 from hwplan.app.reports.snapshot import Snapshot
 from hwplan.core.errors import HwplanError
 
-FORMATS = ("html", "pdf", "md", "csv")
+__all__ = ["FORMATS", "render"]
 
 
 def render(snap: Snapshot, fmt: str) -> bytes:

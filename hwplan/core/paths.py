@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -17,7 +16,9 @@ RAW_MLPERF_CSV = DATA_DIR / "raw" / "mlperf_inference_v3.0_v3.1.csv"  # source o
 
 def default_db_url() -> str:
     """`HWPLAN_DB` (URL or file path) or a SQLite file in the user's data directory."""
-    env = os.environ.get("HWPLAN_DB", "").strip()
+    from hwplan.core.settings import settings
+
+    env = settings().db
     if env:
         return as_db_url(env)
     from platformdirs import user_data_dir
@@ -25,6 +26,18 @@ def default_db_url() -> str:
     folder = Path(user_data_dir("hwplan", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'hwplan.db'}"
+
+
+def cache_dir() -> Path:
+    """`HWPLAN_CACHE_DIR`, or the user's cache folder: where fitted models are kept."""
+    from hwplan.core.settings import settings
+
+    configured = settings().cache_dir
+    if configured:
+        return configured
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("hwplan", appauthor=False)) / "costmodel"
 
 
 def as_db_url(value: str) -> str:

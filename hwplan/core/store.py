@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -21,6 +22,7 @@ from hwplan.core import paths
 from hwplan.core.errors import StoreError, ValidationError
 from hwplan.core.schema import COLUMN_NAMES, COLUMNS_BY_NAME, KEY_COLUMNS, validate_measurements
 
+DATA_VERSION_KEY = "data_version"
 _SA_TYPES = {"str": sa.Text, "datetime": sa.Text, "int": sa.BigInteger, "float": sa.Float}
 
 metadata = sa.MetaData()
@@ -168,6 +170,8 @@ class Store:
                     chunk = batch[start : start + 500]
                     res = conn.execute(insert.returning(measurements.c.row_key), chunk)
                     inserted += len(res.fetchall())
+                if inserted:
+                    self._new_data_version(conn)
         except SQLAlchemyError as exc:
             raise StoreError(f"writing to {self._safe_url()} failed, nothing was stored: {str(exc).splitlines()[0]}") from exc
         return AddResult(inserted, len(records) - inserted)
@@ -192,7 +196,24 @@ class Store:
 
     def delete_run(self, run_id: str) -> int:
         with self._engine().begin() as conn:
-            return conn.execute(measurements.delete().where(measurements.c.run_id == run_id)).rowcount
+            n = conn.execute(measurements.delete().where(measurements.c.run_id == run_id)).rowcount
+            if n:
+                self._new_data_version(conn)
+            return n
+
+    def data_version(self) -> str:
+        """Changes whenever a write adds or removes measurement rows (any process, any client of this store):
+        what a fitted model of the store's rows is keyed by. One indexed lookup."""
+        v = self.get_meta(DATA_VERSION_KEY)
+        if v:
+            return v
+        with self._engine().connect() as conn:  # a store no write of this release has touched yet
+            n, last = conn.execute(sa.select(sa.func.count(), sa.func.max(measurements.c.row_id))).one()
+        return f"rows-{n}-{last or 0}"
+
+    def _new_data_version(self, conn) -> None:
+        """A fresh random token, in the writer's transaction (concurrent writers each leave a new one)."""
+        conn.execute(_upsert_meta(conn.engine, DATA_VERSION_KEY, secrets.token_hex(12)))
 
     # ---- key/value, reports, assumption sets ---------------------------------------------
 
@@ -202,8 +223,7 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         with self._engine().begin() as conn:
-            conn.execute(meta.delete().where(meta.c.key == key))
-            conn.execute(meta.insert().values(key=key, value=value))
+            conn.execute(_upsert_meta(conn.engine, key, value))
 
     def put_report(self, report_id: str, title: str, author: str, created_at: str, payload: dict) -> None:
         with self._engine().begin() as conn:
@@ -244,7 +264,7 @@ class Store:
             return [r[0] for r in conn.execute(sa.select(assumption_sets.c.name).order_by(assumption_sets.c.name))]
 
 
-def _insert_ignoring_duplicates(engine: sa.Engine):
+def _dialect_insert(engine: sa.Engine):
     name = engine.dialect.name
     if name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
@@ -252,7 +272,17 @@ def _insert_ignoring_duplicates(engine: sa.Engine):
         from sqlalchemy.dialects.postgresql import insert
     else:
         raise StoreError(f"the store supports SQLite and PostgreSQL, not '{name}'")
-    return insert(measurements).on_conflict_do_nothing(index_elements=["row_key"])
+    return insert
+
+
+def _insert_ignoring_duplicates(engine: sa.Engine):
+    return _dialect_insert(engine)(measurements).on_conflict_do_nothing(index_elements=["row_key"])
+
+
+def _upsert_meta(engine: sa.Engine, key: str, value: str):
+    """Insert or replace one key/value row in a single statement (two writers never collide on the key)."""
+    stmt = _dialect_insert(engine)(meta).values(key=key, value=value)
+    return stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
 
 
 def _records(df: pd.DataFrame, keys: list[str]) -> list[dict]:

@@ -106,3 +106,17 @@ def test_processes_opening_a_new_store_at_once_all_succeed(store_url):
         p.join(timeout=60)
     assert results == ["ok"] * 4
     assert Store.open(store_url).count() == 4
+
+
+def test_data_version_changes_with_every_write_of_rows(store):
+    v0 = store.data_version()
+    store.add_measurements(make_rows(2, run_id="a"))
+    v1 = store.data_version()
+    assert v1 != v0
+    store.add_measurements(make_rows(2, run_id="a"))  # duplicates only: nothing written
+    assert store.data_version() == v1
+    store.put_report("r" * 32, "t", "", "2026-01-01T00:00:00Z", {})  # reports do not touch the rows
+    assert store.data_version() == v1
+    assert store.delete_run("a") == 2
+    assert store.data_version() not in (v0, v1)
+    assert store.delete_run("a") == 0

@@ -40,7 +40,7 @@ def host_model(all_rows, cache_dir):
 
 
 def test_host_becomes_a_pseudo_device_with_measured_specs(host_rows):
-    from hwplan.costmodel.fit import add_host_devices, device_table
+    from hwplan.costmodel.specs import add_host_devices, device_table
     from hwplan.core.catalog import load_catalog
 
     cat0 = load_catalog()
@@ -70,7 +70,7 @@ def test_fit_and_predict_on_the_host(host_model):
     from hwplan.costmodel.api import predict
 
     m = host_model
-    assert HOST in m.devices
+    assert HOST in m.devices_
     e = predict(m, "resnet50", HOST, precision="fp32", batch=1)
     assert e.basis == "measured" and e.device_kind == "cpu" and e.throughput > 0
     assert e.power_w is None or math.isnan(e.power_w)
@@ -81,8 +81,8 @@ def test_fit_and_predict_on_the_host(host_model):
     # a workload never measured on it: calibrated (its specs are measured), never roofline
     assert predict(m, "llama3.1-405b", HOST, precision="bf16").basis == "calibrated"
     # the host's rows do not move the catalog CPUs' kind prior (its efficiency is 1 by construction)
-    assert m.meta["priors"]["ec0_kind"]["cpu"] < 1.0
-    assert HOST in m.meta["host_stage2"]
+    assert m.meta_["priors"]["ec0_kind"]["cpu"] < 1.0
+    assert HOST in m.meta_["host_stage2"]
 
 
 def test_planner_ignores_hosts_unless_asked(host_model):
@@ -96,12 +96,13 @@ def test_planner_ignores_hosts_unless_asked(host_model):
 
 
 def test_per_row_flops_for_reduced_shapes(host_model, host_rows):
-    from hwplan.costmodel.fit import add_host_devices, row_scales, training_rows
+    from hwplan.costmodel.rows import row_scales, training_rows
+    from hwplan.costmodel.specs import add_host_devices
     from hwplan.costmodel.work import NON_LLM_WORK
     from hwplan.core.catalog import load_catalog
 
     m = host_model
-    wl = dict(zip(m.workloads, m.wl["flops"]))
+    wl = dict(zip(m.workloads_, m.wl_["flops"]))
     # true shape on the profiler: its count is the workload's; reduced shapes keep the analytic count
     assert wl["resnet50"] == pytest.approx(8.178e9, rel=1e-3)
     assert wl["fraud-mlp"] == pytest.approx(4.303e5, rel=1e-3)
@@ -109,8 +110,8 @@ def test_per_row_flops_for_reduced_shapes(host_model, host_rows):
     assert wl["3d-unet"] == NON_LLM_WORK["3d-unet"]["flops"]
     assert wl["bert-large"] == NON_LLM_WORK["bert-large"]["flops"]
     rows, _, _ = add_host_devices(host_rows, load_catalog())
-    tr = training_rows(rows, m.devices, m.wl)
-    tr = tr[np.isfinite(np.asarray(m.dev["peak"])[tr["di"], tr["pi"]])].reset_index(drop=True)
+    tr = training_rows(rows, m.devices_, m.wl_)
+    tr = tr[np.isfinite(np.asarray(m.dev_["peak"])[tr["di"], tr["pi"]])].reset_index(drop=True)
     ws, wm = row_scales(m, tr)
     unet = (tr["workload"] == "3d-unet") & (tr["si"] == 0)
     assert np.allclose(ws[unet], 9.546e11 / 5.0e13, rtol=1e-2)  # a 128^3 sub-volume, not a whole volume
@@ -120,29 +121,31 @@ def test_per_row_flops_for_reduced_shapes(host_model, host_rows):
     assert np.allclose(ws[res], 1.0, atol=1e-6)
     dlrm = (tr["workload"] == "dlrm-v2") & (tr["si"] == 0)
     assert (wm[dlrm] < 0.05).all()  # capped tables: far fewer bytes than the 97 GB of true tables
-    from hwplan.costmodel.model import evaluate
+    from hwplan.costmodel.evaluate import evaluate
 
     ev = evaluate(m, tr["wi"], tr["di"], tr["pi"], tr["b"], tr["n"], tr["si"], tr["phi"], work_scale=ws, bytes_scale=wm)
-    assert np.allclose(ev["flops_per_unit"][unet], tr.loc[unet, "fpu_row"], rtol=1e-6)
+    assert np.allclose(ev.flops_per_unit[unet], tr.loc[unet, "fpu_row"], rtol=1e-6)
 
 
 def test_overhead_fit_uses_the_hosts_batch_sweeps(host_model, host_rows):
-    from hwplan.costmodel.fit import add_host_devices, fit_overhead, training_rows
-    from hwplan.costmodel.model import overhead_per_pass
+    from hwplan.costmodel.efficiency import fit_overhead
+    from hwplan.costmodel.rows import training_rows
+    from hwplan.costmodel.specs import add_host_devices
+    from hwplan.costmodel.evaluate import overhead_per_pass
     from hwplan.core.catalog import load_catalog
 
     m = host_model
-    fitted = m.overhead["fitted"]
+    fitted = m.overhead_["fitted"]
     assert list(fitted) == [HOST]
     # fraud-mlp fp32 swept batch 1 / 256 / 4096 on two backends (torch-eager, onnxruntime-cpu)
     assert fitted[HOST]["groups"] == 2
     assert 0.1 < fitted[HOST]["factor"] < 10
-    d = m.devices.index(HOST)
-    o = float(overhead_per_pass(m, m.workloads.index("fraud-mlp"), d))
+    d = m.devices_.index(HOST)
+    o = float(overhead_per_pass(m, m.workloads_.index("fraud-mlp"), d))
     # the measured batch-1 latencies are 17 us (onnx) and 57 us (eager): the fitted overhead sits between
     assert 15e-6 < o < 60e-6
     rows, _, _ = add_host_devices(host_rows, load_catalog())
-    tr = training_rows(rows, m.devices, m.wl)
+    tr = training_rows(rows, m.devices_, m.wl_)
     again = fit_overhead(tr, m)  # against a model that already carries the factor: a fixed point
     assert again["fitted"][HOST]["factor"] == pytest.approx(1.0, rel=1e-6)
 

@@ -28,7 +28,7 @@ def test_llama2_70b_fits_one_141gb_device_at_fp8(model):
 def test_mixtral_memory_follows_total_params_and_flops_active(model):
     e = predict(model, "mixtral-8x7b", "nvidia-h100-sxm", count=1, precision="bf16")
     assert e.min_devices == 2  # 46.7B x 2 bytes = 93 GB: by total parameters
-    wl = model.wl
+    wl = model.wl_
     i = model.workload_index("mixtral-8x7b")
     assert wl["flops"][i] == pytest.approx(2 * 12_879_925_248)
 

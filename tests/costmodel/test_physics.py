@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwplan.costmodel.api import Demand, plan, predict
-from hwplan.costmodel.model import PHASES, SCENARIOS, evaluate, overhead_per_pass
+from hwplan.costmodel.evaluate import SCENARIOS, evaluate, overhead_per_pass
+from hwplan.core.vocab import PHASES
 from hwplan.core.vocab import PRECISIONS
 
 
@@ -20,41 +21,41 @@ def test_no_estimate_beats_the_compute_peak(model, data):
     """Over all devices x workloads x precisions x counts (and batches, scenarios, phases): the whole-setup
     throughput per device never exceeds peak(precision) / FLOPs per unit, and the interval's high end
     stays within HIGH_MARGIN (1.0) of it."""
-    devices, workloads = model.devices, model.workloads
+    devices, workloads = model.devices_, model.workloads_
     w = data.draw(st.integers(0, len(workloads) - 1))
-    s = data.draw(st.sampled_from([0, 1] + ([2] if "training" in model.wl["modes"][w] else [])))
-    ph = data.draw(st.sampled_from(range(len(PHASES)))) if model.wl["is_llm"][w] and s < 2 else 0
+    s = data.draw(st.sampled_from([0, 1] + ([2] if "training" in model.wl_["modes"][w] else [])))
+    ph = data.draw(st.sampled_from(range(len(PHASES)))) if model.wl_["is_llm"][w] and s < 2 else 0
     counts = np.array(data.draw(st.lists(st.integers(1, 1024), min_size=1, max_size=8)), dtype=float)
     b = data.draw(st.sampled_from([0, 1, 8, 64, 512]))
     D, P = len(devices), len(PRECISIONS)
     dd, pp, nn = np.meshgrid(np.arange(D), np.arange(P), counts, indexing="ij")
     ev = evaluate(model, w, dd.ravel(), pp.ravel(), b, nn.ravel(), s, ph)
-    peak = model.a["peak"][dd.ravel(), pp.ravel()]
-    ok = ev["supported"] & ev["fits"] & (ev["throughput"] > 0)
-    per_dev = ev["throughput"][ok] / nn.ravel()[ok]
-    limit = peak[ok] / ev["flops_per_unit"][ok]
-    assert np.all(np.isfinite(ev["flops_per_unit"][ok]))
+    peak = model.arrays_["peak"][dd.ravel(), pp.ravel()]
+    ok = ev.supported & ev.fits & (ev.throughput > 0)
+    per_dev = ev.throughput[ok] / nn.ravel()[ok]
+    limit = peak[ok] / ev.flops_per_unit[ok]
+    assert np.all(np.isfinite(ev.flops_per_unit[ok]))
     assert np.all(per_dev <= limit * (1 + 1e-9)), (workloads[w], SCENARIOS[s], b)
-    assert np.all(ev["high"][ok] / nn.ravel()[ok] <= limit * (1 + 1e-9))
-    assert np.all(ev["low"][ok] <= ev["throughput"][ok] * (1 + 1e-12))
-    assert np.all(ev["throughput"][ok] <= ev["high"][ok] * (1 + 1e-12))
+    assert np.all(ev.high[ok] / nn.ravel()[ok] <= limit * (1 + 1e-9))
+    assert np.all(ev.low[ok] <= ev.throughput[ok] * (1 + 1e-12))
+    assert np.all(ev.throughput[ok] <= ev.high[ok] * (1 + 1e-12))
     # the work model never counts less than the plain figure: 2 x active params per token, or the sample's FLOPs
-    floor = np.where(model.wl["is_llm"][w], 2 * model.wl["active_params"][w], model.wl["flops"][w])
-    assert np.all(ev["flops_per_unit"][ok] >= floor * (1 - 1e-9))
+    floor = np.where(model.wl_["is_llm"][w], 2 * model.wl_["active_params"][w], model.wl_["flops"][w])
+    assert np.all(ev.flops_per_unit[ok] >= floor * (1 - 1e-9))
 
 
 @pytest.mark.parametrize("device", ["aws-inferentia2", "google-tpu-v5e"])
 def test_resnet50_on_asics_and_tpus_stays_below_peak(model, device):
     e = predict(model, "resnet50", device)
-    peak = model.a["peak"][model.device_index(device), PRECISIONS.index(e.precision)]
+    peak = model.arrays_["peak"][model.device_index(device), PRECISIONS.index(e.precision)]
     assert e.throughput <= peak / 8.2e9 * 1.001  # 380 TOP/s / 8.2 GFLOP = 46,300 images/s for Inferentia2
     assert e.high <= peak / 8.2e9 * 1.001
 
 
 def test_single_device_group_effect_shrinks_by_devices_not_rows():
     """A kind effect backed by one device (many rows) keeps 1/4 of its prior scale; by ten devices 10/13."""
-    from hwplan.costmodel.fit import GROUP_SUPPORT_N0, SCALES, Design
-    from hwplan.costmodel.model import KINDS
+    from hwplan.costmodel.efficiency import GROUP_SUPPORT_N0, SCALES, Design
+    from hwplan.costmodel.efficiency import KINDS
 
     dev = {"kind": ["gpu"] * 10 + ["asic"], "vendor": [f"v{i}" for i in range(10)] + ["q"],
            "peak": np.full((11, len(PRECISIONS)), 1e14).tolist(), "bw": [1e12] * 11, "year": list(range(2014, 2025))}
@@ -72,7 +73,7 @@ def test_single_device_group_effect_shrinks_by_devices_not_rows():
 
 
 def test_two_skus_of_one_chip_count_as_one_device(model):
-    info = model.meta["group_support"]["kind_devices"]
+    info = model.meta_["group_support"]["kind_devices"]
     assert info.get("asic") == 1  # Qualcomm AI 100 Pro and Standard: one vendor, kind and launch year
 
 
@@ -98,7 +99,7 @@ def test_p99_latency_never_below_one_batch_on_one_replica(model, workload, devic
     if not e.fits:
         return
     w = model.workload_index(workload)
-    units = e.batch_size * (model.wl["out_len"][w] if model.wl["is_llm"][w] else 1)  # generated tokens per batch
+    units = e.batch_size * (model.wl_["out_len"][w] if model.wl_["is_llm"][w] else 1)  # generated tokens per batch
     one_batch = e.replicas * units / e.throughput
     assert e.latency_p50_s == pytest.approx(one_batch, rel=1e-6)
     assert e.latency_p99_s >= e.latency_p50_s * (1 - 1e-12)
@@ -107,7 +108,8 @@ def test_p99_latency_never_below_one_batch_on_one_replica(model, workload, devic
 
 def test_overhead_is_fitted_from_batch_sweeps(model):
     """Synthetic profiler rows on a catalog CPU: latency = 3 ms + b x 1 ms -> the fitted overhead ~3 ms."""
-    from hwplan.costmodel.fit import fit_overhead, training_rows
+    from hwplan.costmodel.efficiency import fit_overhead
+    from hwplan.costmodel.rows import training_rows
 
     dev = "intel-xeon-8480"
     rows = []
@@ -117,10 +119,10 @@ def test_overhead_is_fitted_from_batch_sweeps(model):
                          mode="inference", phase="", scenario="offline", precision="fp32", batch_size=b, device=dev,
                          device_kind="cpu", device_count=1, throughput=b / lat, throughput_unit="samples/s",
                          latency_p50_s=lat, status="ok", backend="torch-eager"))
-    tr = training_rows(pd.DataFrame(rows), model.devices, model.wl)
+    tr = training_rows(pd.DataFrame(rows), model.devices_, model.wl_)
     out = fit_overhead(tr, model)
-    d = model.devices.index(dev)
-    prior = float(overhead_per_pass(model, model.workload_index("resnet50"), d)) / model.a["oh_mult"][d]
+    d = model.devices_.index(dev)
+    prior = float(overhead_per_pass(model, model.workload_index("resnet50"), d)) / model.arrays_["oh_mult"][d]
     assert out["mult"][d] * prior == pytest.approx(3e-3, rel=0.01)
     assert dev in out["fitted"] and "fitted" in out["basis"]
     assert all(m == 1.0 for i, m in enumerate(out["mult"]) if i != d)
@@ -135,15 +137,15 @@ def test_kv_cache_and_batch_cap_by_hand_for_llama2_70b(model):
     weights = 68_976_648_192
     for p, bpv, kvb in ((fp8, 1, 1), (bf16, 2, 2)):
         ev = evaluate(model, w, d, p, 7, 8, 0)
-        assert float(ev["mem_required_b"]) == pytest.approx(weights * bpv + 7 * kv_fp8 * kvb)
+        assert float(ev.mem_required_b) == pytest.approx(weights * bpv + 7 * kv_fp8 * kvb)
     # one H100 (0.9 x 80 GB usable) at fp8: (72e9 - 68.98e9) / 209.7 MB = 14 sequences
     ev1 = evaluate(model, w, d, fp8, 0, 1, 0)
-    assert int(ev1["batch"]) == 14 and int(ev1["group"]) == 1
+    assert int(ev1.batch) == 14 and int(ev1.group) == 1
     # eight H100 as one TP-8 group would hold (576e9 - 69e9) / 209.7 MB = 2,417: capped at 256
-    from hwplan.costmodel.model import LLM_DEFAULT_BATCH_CAP
+    from hwplan.costmodel.evaluate import LLM_DEFAULT_BATCH_CAP
 
     ev8 = evaluate(model, w, d, fp8, 0, 8, 0)
-    assert int(ev8["batch"]) == LLM_DEFAULT_BATCH_CAP
+    assert int(ev8.batch) == LLM_DEFAULT_BATCH_CAP
 
 
 def test_llm_uses_tensor_parallel_groups_to_grow_the_batch(model):
@@ -153,7 +155,7 @@ def test_llm_uses_tensor_parallel_groups_to_grow_the_batch(model):
     assert e.batch_size > 14 and "tensor parallel" in e.basis_detail
     one_each = evaluate(model, model.workload_index("llama2-70b"), model.device_index("nvidia-h100-sxm"),
                         PRECISIONS.index("fp8"), 14, 8, 0)  # batch 14: one GPU per replica is the best there
-    assert e.throughput > 2 * float(one_each["throughput"])
+    assert e.throughput > 2 * float(one_each.throughput)
     # the choice is at least as good as 8 / g copies of the best setup on g devices
     for g in (1, 2, 4, 8):
         best_g = predict(model, "llama2-70b", "nvidia-h100-sxm", count=g, precision="fp8").throughput

@@ -1,0 +1,135 @@
+"""What the cost model answers with: one setup's `Estimate`, a plan's `Demand` and `PlanResult`.
+
+Plain data, shared by `api` and `planner` (one floor below both). Fields may be added, never renamed:
+the dashboard, the CLI's --json and saved reports read them by name.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hwplan.costmodel.assumptions import Assumptions
+from hwplan.core.errors import HwplanError
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One predicted setup. Throughput is for the whole setup (all devices), in throughput_unit."""
+
+    workload: str
+    device: str
+    device_count: int
+    precision: str
+    batch_size: int
+    scenario: str
+    mode: str
+    throughput: float
+    throughput_unit: str
+    low: float
+    high: float
+    basis: str
+    basis_detail: str
+    latency_p99_s: float | None
+    power_w: float
+    energy_per_unit_j: float | None
+    usd_per_hour_cloud: float | None
+    usd_per_hour_owned: float | None
+    usd_per_million_units_cloud: float | None
+    usd_per_million_units_owned: float | None
+    co2_kg_per_million_units: float | None
+    parallel_efficiency: float | None
+    memory_gb_required: float
+    min_devices: int
+    bound: str
+    device_kind: str = ""
+    phase: str = ""
+    interval_coverage: float = 0.8
+    replicas: int = 1
+    devices_per_replica: int = 1
+    power_scope: str = "system"
+    fits: bool = True
+    note: str = ""
+    usd_per_month_cloud: float | None = None
+    usd_per_month_owned: float | None = None
+    energy_kwh_per_month: float | None = None
+    co2_kg_per_month: float | None = None
+    tensor_parallel: int = 1
+    pipeline_parallel: int = 1
+    latency_p50_s: float | None = None
+    overhead_s: float | None = None
+    peak_throughput: float | None = None
+    flops_per_unit: float | None = None
+
+    @property
+    def usd_per_million_units(self) -> dict:
+        return {"cloud": self.usd_per_million_units_cloud, "owned": self.usd_per_million_units_owned}
+
+    def as_dict(self) -> dict:
+        return {k: clean(v) for k, v in asdict(self).items()}
+
+
+def clean(v):
+    if isinstance(v, (np.floating, float)):
+        v = float(v)
+        return None if math.isnan(v) or math.isinf(v) else v
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+@dataclass
+class Demand:
+    """What a plan must meet. throughput: whole-setup samples/s (tokens/s for LLMs).
+
+    Training: give `throughput`, or `token_volume` (samples or tokens to process) and
+    `deadline_hours`, from which the throughput follows.
+    """
+
+    workload: str
+    throughput: float | None = None
+    mode: str = "inference"
+    latency_p99_ms: float | None = None
+    budget_usd_month: float | None = None
+    power_cap_kw: float | None = None
+    kinds: list[str] | None = None
+    pricing: str = "cloud"
+    scenario: str = "offline"
+    token_volume: float | None = None
+    deadline_hours: float | None = None
+    include_measured_hosts: bool = False  # pseudo-devices `host:...` (measured, not in the catalog; no power or price)
+
+    def required_throughput(self) -> float:
+        if self.throughput is not None and self.throughput > 0:
+            return float(self.throughput)
+        if self.token_volume and self.deadline_hours:
+            return float(self.token_volume) / (float(self.deadline_hours) * 3600.0)
+        raise HwplanError("the demand needs a throughput (--throughput) > 0, or a volume and a deadline for training")
+
+
+@dataclass
+class PlanResult:
+    ranked: pd.DataFrame
+    pareto: pd.DataFrame
+    why: str
+    binding: str
+    feasible: bool
+    nearest: pd.DataFrame
+    assumptions: Assumptions
+    demand: Demand | None = None
+    candidates_evaluated: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        def table(df):
+            return [{k: clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+        return {"feasible": self.feasible, "why": self.why, "binding": self.binding, "ranked": table(self.ranked),
+                "pareto": table(self.pareto), "nearest": table(self.nearest),
+                "assumptions": self.assumptions.model_dump(), "demand": asdict(self.demand) if self.demand else None,
+                "candidates_evaluated": self.candidates_evaluated, "notes": self.notes}
