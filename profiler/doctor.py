@@ -6,7 +6,7 @@ import platform
 import sys
 from importlib import metadata
 
-PACKAGES = ("torch", "numpy", "pandas", "scikit-learn", "SQLAlchemy", "streamlit", "plotly", "zeus", "nvidia-ml-py",
+PACKAGES = ("torch", "numpy", "pandas", "scikit-learn", "SQLAlchemy", "alembic", "pandera", "streamlit", "plotly", "nvidia-ml-py",
             "amdsmi", "onnxruntime", "psycopg", "fpdf2", "kaleido", "playwright")
 
 

@@ -111,7 +111,7 @@ class StoreSink:
         return {row_key(r) for r in self.rows(run_id).to_dict("records")}
 
     def describe(self) -> str:
-        return self.store._safe_url() if self.store else str(self.url)
+        return self.store.describe() if self.store else str(self.url)
 
 
 def sqlalchemy_available() -> bool:

@@ -27,63 +27,64 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9.]+)*$")
 
 
 def validate_catalog(df: pd.DataFrame, file: str = "catalog.csv") -> tuple[pd.DataFrame, list[Problem]]:
-    """Check every cell of the catalog; return the typed table and all problems at once."""
-    problems: list[Problem] = []
-    line = lambda i: int(i) + 2  # noqa: E731 - CSV line number (header is line 1)
-    for c in CATALOG_REQUIRED + CATALOG_NUMERIC:
-        if c not in df.columns:
-            problems.append(Problem(file, 0, c, "required column is missing"))
-    if problems:
-        return df, problems
-    out = df.copy()
-    for c in CATALOG_TEXT:
-        if c not in out.columns:
-            out[c] = ""
-        out[c] = out[c].astype("string").fillna("").str.strip()
-    for c in CATALOG_REQUIRED:
-        for i in np.flatnonzero((out[c] == "").to_numpy()):
-            problems.append(Problem(file, line(i), c, "is empty", "a value; every row needs it"))
-    for i, v in enumerate(out["id"]):
-        if v and not ID_PATTERN.match(v):
-            problems.append(Problem(file, line(i), "id", f"'{v}' is not a valid id", "a lowercase slug like vendor-model-variant"))
-    for i in np.flatnonzero((out["id"].duplicated() & (out["id"] != "")).to_numpy()):
-        problems.append(Problem(file, line(i), "id", f"'{out['id'].iloc[i]}' appears twice", "unique ids"))
-    for i in np.flatnonzero(~out["kind"].isin(DEVICE_KINDS).to_numpy()):
-        problems.append(Problem(file, line(i), "kind", f"'{out['kind'].iloc[i]}' is not a device kind", "one of " + ", ".join(DEVICE_KINDS)))
-    for c in CATALOG_NUMERIC:
-        raw = df[c]
-        num = pd.to_numeric(raw, errors="coerce")
-        bad = raw.notna() & (raw.astype("string").str.strip() != "") & num.isna()
-        for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(file, line(i), c, f"'{raw.iloc[i]}' is not a number", "a number or empty"))
-        for i in np.flatnonzero((num < 0).fillna(False).to_numpy()):
-            problems.append(Problem(file, line(i), c, f"{num.iloc[i]} is negative", "a number >= 0"))
-        out[c] = num.astype(float)
+    """Check every cell of the catalog (a pandera schema, hwplan.core.validation); return the typed table and
+    all problems at once."""
+    from hwplan.core import validation  # pandera: only when a table is checked
+
+    missing = [Problem(file, 0, c, "required column is missing") for c in CATALOG_REQUIRED + CATALOG_NUMERIC
+               if c not in df.columns]
+    if missing:
+        return df, missing
+    out = typed_catalog(df)
+    owners: dict[int, list[str]] = {}
     seen: dict[str, str] = {}
     for i, (dev, aliases) in enumerate(zip(out["id"], out["aliases"])):
         for a in filter(None, (x.strip() for x in aliases.split(";"))):
             key = a.lower()
             if key in seen and seen[key] != dev:
-                problems.append(Problem(file, line(i), "aliases", f"'{a}' is also an alias of '{seen[key]}'", "each alias names one device"))
+                owners.setdefault(i, []).append(f"'{a}' is also an alias of '{seen[key]}'")
             seen[key] = dev
+    checked = out[list(CATALOG_REQUIRED) + ["aliases"]].join(df[list(CATALOG_NUMERIC)].reset_index(drop=True))
+    schema, checks = validation.catalog_schema(CATALOG_REQUIRED, CATALOG_NUMERIC, ID_PATTERN.pattern, DEVICE_KINDS,
+                                               {i: "; ".join(m) for i, m in owners.items()})
+    problems = validation.validate(schema, checks, checked, file, [i + 2 for i in range(len(out))],
+                                   CATALOG_REQUIRED + CATALOG_NUMERIC + ("aliases",))
     return out, problems
 
 
+def typed_catalog(df: pd.DataFrame) -> pd.DataFrame:
+    """The catalog with text stripped and numbers as floats (cells that do not parse become NaN), unchecked."""
+    out = df.copy().reset_index(drop=True)
+    for c in CATALOG_TEXT:
+        if c not in out.columns:
+            out[c] = ""
+        out[c] = out[c].astype("string").fillna("").str.strip()
+    for c in CATALOG_NUMERIC:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float) if c in out.columns else np.nan
+    return out
+
+
 @lru_cache(maxsize=8)
-def _load(path: str, mtime: float) -> pd.DataFrame:
+def _load(path: str, mtime: float, validated: bool) -> pd.DataFrame:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not validated:
+        return typed_catalog(df).set_index("id", drop=False)
     out, problems = validate_catalog(df, Path(path).name)
     if problems:
         raise ValidationError(problems, f"the hardware catalog {path} is invalid")
     return out.set_index("id", drop=False)
 
 
-def load_catalog(path: str | Path | None = None) -> pd.DataFrame:
-    """The validated catalog, indexed by id. Cached per file and modification time."""
+def load_catalog(path: str | Path | None = None, validated: bool = True) -> pd.DataFrame:
+    """The validated catalog, indexed by id. Cached per file and modification time.
+
+    `validated=False` skips the checks (and pandera): for the profiler on an accelerator box that has only
+    torch, numpy and pandas, reading the shipped catalog that CI validates."""
     p = Path(path or paths.CATALOG_CSV)
     if not p.exists():
-        raise ValidationError([Problem(str(p), 0, "file", "catalog file not found", "data/catalog.csv in the repository")])
-    return _load(str(p), p.stat().st_mtime).copy()
+        raise ValidationError([Problem(str(p), 0, "file", "catalog file not found",
+                                       "the catalog shipped in hwplan's package data (hwplan/data/catalog.csv)")])
+    return _load(str(p), p.stat().st_mtime, validated).copy()
 
 
 def device(device_id: str, catalog: pd.DataFrame | None = None) -> pd.Series:
@@ -114,23 +115,24 @@ def match_device(raw_name: str, catalog: pd.DataFrame | None = None) -> str | No
 # ---- workloads -------------------------------------------------------------------------------
 
 WORKLOAD_REQUIRED = ("id", "field", "task", "throughput_unit", "source")
+WORKLOAD_TEXT = ("id", "field", "task", "throughput_unit", "source", "notes", "mlperf_models", "description", "kind",
+                 "accuracy_precision", "modes", "lowest_precision")
 
 
 @lru_cache(maxsize=4)
 def _load_workloads(path: str, mtime: float) -> pd.DataFrame:
+    from hwplan.core import validation  # pandera: only when a table is checked
+
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    problems = [Problem(Path(path).name, 0, c, "required column is missing") for c in WORKLOAD_REQUIRED if c not in df.columns]
+    name = Path(path).name
+    problems = [Problem(name, 0, c, "required column is missing") for c in WORKLOAD_REQUIRED if c not in df.columns]
     if not problems:
-        for i, row in df.iterrows():
-            for c in WORKLOAD_REQUIRED:
-                if not str(row[c]).strip():
-                    problems.append(Problem(Path(path).name, int(i) + 2, c, "is empty"))
-        for i in np.flatnonzero(df["id"].duplicated().to_numpy()):
-            problems.append(Problem(Path(path).name, int(i) + 2, "id", "appears twice"))
+        schema, checks = validation.workload_schema(WORKLOAD_REQUIRED)
+        problems = validation.validate(schema, checks, df, name, [i + 2 for i in range(len(df))], WORKLOAD_REQUIRED)
     if problems:
         raise ValidationError(problems, f"the workload table {path} is invalid")
     for c in df.columns:
-        if c not in ("id", "field", "task", "throughput_unit", "source", "notes", "mlperf_models", "description", "kind", "accuracy_precision"):
+        if c not in WORKLOAD_TEXT:
             conv = pd.to_numeric(df[c].replace("", np.nan), errors="coerce")
             if conv.notna().sum() == (df[c] != "").sum():
                 df[c] = conv.astype(float)

@@ -104,124 +104,55 @@ def validate_measurements(
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check and coerce a Measurement table. Returns (clean table, every problem found).
 
-    `row_numbers` maps positions to the numbers a person sees in the file (CSV line numbers).
-    The clean table has exactly `COLUMN_NAMES`, typed; it is only meaningful when no problem.
+    The checks are pandera schemas (hwplan.core.validation): each cell on its own, then the rules across
+    columns on the typed table. `row_numbers` maps positions to the numbers a person sees in the file (CSV
+    line numbers). The clean table has exactly `COLUMN_NAMES`, typed; it is only meaningful when no problem.
     """
-    problems: list[Problem] = []
+    from hwplan.core import validation  # pandera: only when a table is checked (see that module)
+
     n = len(df)
     rows = row_numbers if row_numbers is not None else list(range(1, n + 1))
     df = df.reset_index(drop=True)
-    columns = [str(c) for c in df.columns]
-    unknown_cols = [c for c in columns if c not in COLUMNS_BY_NAME]
-    for c in unknown_cols:
-        hint = closest(c, COLUMN_NAMES, n=1)
-        problems.append(Problem(file, 0, c, "unknown column" + (f"; did you mean '{hint[0]}'?" if hint else ""),
-                                "only the Measurement columns: see `hwplan import --help`"))
+    df.columns = [str(c) for c in df.columns]
+    cells, checks = validation.measurement_cells(MEASUREMENT_COLUMNS, _expected, MAX_INT)
+    problems = validation.validate(cells, checks, df, file, rows, COLUMN_NAMES)
+    out = _typed(df)
+    raw_tp_blank = (_blank(df["throughput"]) if "throughput" in df.columns else out["throughput"].isna()).to_numpy()
+    if n:
+        rules, rule_checks = validation.measurement_rules(out, raw_tp_blank, known_workloads, known_devices)
+        problems += validation.validate(rules, rule_checks, out, file, rows, COLUMN_NAMES)
+    return out, problems
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with exactly COLUMN_NAMES, each of its type; cells that do not parse become missing."""
+    n = len(df)
     out = pd.DataFrame(index=range(n))
     for col in MEASUREMENT_COLUMNS:
         if col.name not in df.columns:
-            if col.required:
-                problems.append(Problem(file, 0, col.name, "required column is missing", _expected(col)))
             out[col.name] = pd.Series([pd.NA] * n, dtype=_dtype(col))
             continue
         raw = df[col.name]
         blank = _blank(raw)
-        if col.required:
-            for i in np.flatnonzero(blank.to_numpy()):
-                problems.append(Problem(file, rows[i], col.name, "is empty", _expected(col)))
         if col.kind in ("int", "float"):
             num = pd.to_numeric(raw.where(~blank), errors="coerce")
-            bad = (~blank) & num.isna()
             nonfinite = (~blank) & ~num.isna() & ~np.isfinite(num.astype(float))
-            for i in np.flatnonzero((bad | nonfinite).to_numpy()):
-                problems.append(Problem(file, rows[i], col.name, f"'{_short(raw.iloc[i])}' is not a finite number", _expected(col)))
             num = num.where(~nonfinite)
             if col.kind == "int":
-                huge = ~num.isna() & (num.abs() > MAX_INT)
-                for i in np.flatnonzero(huge.to_numpy()):
-                    problems.append(Problem(file, rows[i], col.name, f"{_short(raw.iloc[i])} is too large", f"a whole number below {MAX_INT:.0e}"))
-                num = num.where(~huge)
-                frac = ~num.isna() & (num != np.floor(num.fillna(0)))
-                for i in np.flatnonzero(frac.to_numpy()):
-                    problems.append(Problem(file, rows[i], col.name, f"{raw.iloc[i]} is not a whole number", _expected(col)))
-            if col.min is not None:
-                low = ~num.isna() & ((num <= col.min) if col.exclusive_min else (num < col.min))
-                for i in np.flatnonzero(low.to_numpy()):
-                    problems.append(Problem(file, rows[i], col.name, f"{raw.iloc[i]} is out of range", _expected(col)))
-            if col.kind == "int":
+                num = num.where(~(~num.isna() & (num.abs() > MAX_INT)))
                 out[col.name] = num.where(~num.isna() & ~(num != np.floor(num.fillna(0)))).astype("Int64")
             else:
                 out[col.name] = num.astype("Float64")
         elif col.kind == "datetime":
             text = raw.astype("string").str.strip()
             parsed = pd.to_datetime(text.where(~blank), errors="coerce", utc=True, format="ISO8601")
-            for i in np.flatnonzero(((~blank) & parsed.isna()).to_numpy()):
-                problems.append(Problem(file, rows[i], col.name, f"'{_short(raw.iloc[i])}' is not a valid time", _expected(col)))
             out[col.name] = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").astype("string")
         else:
             text = raw.astype("string").str.strip()
             if col.choices:
-                allowed = set(col.choices)
-                low = text.str.lower()
-                bad = (~blank) & ~low.isin(allowed)
-                for i in np.flatnonzero(bad.to_numpy()):
-                    problems.append(Problem(file, rows[i], col.name, f"'{_short(raw.iloc[i])}' is not allowed", _expected(col)))
-                text = low
+                text = text.str.lower()
             out[col.name] = text.where(~blank, "" if not col.required else text)
-    out = out[list(COLUMN_NAMES)]
-    problems += _row_rules(out, file, rows, known_workloads, known_devices,
-                           df["throughput"] if "throughput" in df.columns else None)
-    return out, problems
-
-
-def _row_rules(df, file, rows, known_workloads, known_devices, raw_throughput=None) -> list[Problem]:
-    """Rules across columns: what an ok row must carry, what published rows must cite."""
-    problems: list[Problem] = []
-    n = len(df)
-    if n == 0:
-        return problems
-    status = df["status"].astype("string").fillna("")
-    ok = (status == "ok").to_numpy()
-    blank_tp = (_blank(raw_throughput) if raw_throughput is not None else df["throughput"].isna()).to_numpy()
-    for i in np.flatnonzero(ok & blank_tp):
-        problems.append(Problem(file, rows[i], "throughput", "is empty on an ok row", "a number > 0"))
-    blank_unit = _blank(df["throughput_unit"]).to_numpy()
-    for i in np.flatnonzero(ok & blank_unit):
-        problems.append(Problem(file, rows[i], "throughput_unit", "is empty on an ok row", "samples/s or tokens/s"))
-    failed = status.isin(["failed", "skipped"]).to_numpy()
-    for i in np.flatnonzero(failed & _blank(df["error"]).to_numpy()):
-        problems.append(Problem(file, rows[i], "error", f"is empty on a {status.iloc[i]} row", "the reason it failed or was skipped"))
-    pub = (df["source"].astype("string").fillna("") == "published").to_numpy()
-    for i in np.flatnonzero(~pub & df["batch_size"].isna().to_numpy()):
-        problems.append(Problem(file, rows[i], "batch_size", "is empty", "a whole number >= 1 (optional only for published rows)"))
-    for i in np.flatnonzero(pub & _blank(df["source_ref"]).to_numpy()):
-        problems.append(Problem(file, rows[i], "source_ref", "is empty on a published row", "a URL or citation"))
-    measured_energy = df["energy_method"].astype("string").fillna("").isin(MEASURED_ENERGY_METHODS).to_numpy()
-    no_power = (df["power_avg_w"].isna() & df["energy_per_unit_j"].isna()).to_numpy()
-    for i in np.flatnonzero(ok & measured_energy & no_power):
-        problems.append(Problem(file, rows[i], "energy_method", f"says '{df['energy_method'].iloc[i]}' but no power or energy is given",
-                                "power_avg_w or energy_per_unit_j, or energy_method none"))
-    p50, p99 = df["latency_p50_s"], df["latency_p99_s"]
-    both = (~p50.isna() & ~p99.isna()).to_numpy()
-    worse = both & (p99.fillna(0).to_numpy() < p50.fillna(0).to_numpy())
-    for i in np.flatnonzero(worse):
-        problems.append(Problem(file, rows[i], "latency_p99_s", "is below latency_p50_s", "p99 >= p50"))
-    if known_workloads is not None:
-        wl = df["workload"].astype("string").fillna("")
-        for i in np.flatnonzero(((wl != "") & ~wl.isin(known_workloads)).to_numpy()):
-            sug = closest(wl.iloc[i], known_workloads)
-            problems.append(Problem(file, rows[i], "workload", f"'{_short(wl.iloc[i])}' is not a known workload"
-                                    + (f"; did you mean {', '.join(repr(s) for s in sug)}?" if sug else ""),
-                                    "a workload id from `hwplan catalog workloads`"))
-    if known_devices is not None:
-        dev = df["device"].astype("string").fillna("")
-        bad = (dev != "") & (dev != "unknown") & ~dev.isin(known_devices)
-        for i in np.flatnonzero(bad.to_numpy()):
-            sug = closest(dev.iloc[i], known_devices)
-            problems.append(Problem(file, rows[i], "device", f"'{_short(dev.iloc[i])}' is not in the catalog"
-                                    + (f"; did you mean {', '.join(repr(s) for s in sug)}?" if sug else ""),
-                                    "a catalog id from `hwplan catalog list`, or 'unknown' with the raw name in device_name"))
-    return problems
+    return out[list(COLUMN_NAMES)]
 
 
 def _short(value, limit: int = 60) -> str:

@@ -1,8 +1,13 @@
 """The results store: Measurement rows, saved reports and assumption sets, through SQLAlchemy.
 
-SQLite file by default, any SQLAlchemy URL (PostgreSQL for a team). Writes are all-or-nothing
-per call, and a measurement already stored (same `KEY_COLUMNS`) is not stored twice, even when
-several processes write at once.
+SQLite file by default, any SQLAlchemy URL (PostgreSQL for a team). Writes are all-or-nothing per call,
+and a measurement already stored (same `KEY_COLUMNS`) is not stored twice, even when several processes
+write at once. Opening a store brings its schema to `SCHEMA_REVISION` with Alembic (a store written by an
+earlier release is upgraded in place, under a lock, so concurrent openers wait for one migration).
+
+A SQLite store already at the current revision is opened without SQLAlchemy: its small reads (`get_meta`,
+`data_version`) go through the standard library's sqlite3, read-only, and the engine is made the first time
+anything else is asked. That keeps `hwplan plan` quick; every read and write still goes through this class.
 """
 
 from __future__ import annotations
@@ -10,52 +15,25 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import sqlite3
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
-import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
 
 from hwplan.core import paths
 from hwplan.core.errors import StoreError, ValidationError
 from hwplan.core.schema import COLUMN_NAMES, COLUMNS_BY_NAME, KEY_COLUMNS, validate_measurements
 
-DATA_VERSION_KEY = "data_version"
-_SA_TYPES = {"str": sa.Text, "datetime": sa.Text, "int": sa.BigInteger, "float": sa.Float}
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
-metadata = sa.MetaData()
-measurements = sa.Table(
-    "measurements",
-    metadata,
-    sa.Column("row_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("row_key", sa.String(64), nullable=False, unique=True),
-    *[sa.Column(c.name, _SA_TYPES[c.kind], nullable=True) for c in COLUMNS_BY_NAME.values()],
-)
-sa.Index("ix_measurements_workload_device", measurements.c.workload, measurements.c.device)
-reports = sa.Table(
-    "reports",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("author", sa.Text, nullable=False, default=""),
-    sa.Column("created_at", sa.Text, nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),
-)
-assumption_sets = sa.Table(
-    "assumption_sets",
-    metadata,
-    sa.Column("name", sa.String(200), primary_key=True),
-    sa.Column("created_at", sa.Text, nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),
-)
-meta = sa.Table(
-    "meta",
-    metadata,
-    sa.Column("key", sa.String(100), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
+SCHEMA_REVISION = "0002"  # the newest migration in hwplan/core/migrations/versions (a test checks they agree)
+BASELINE_REVISION = "0001"  # the schema hwplan 0.1.0 wrote, without Alembic's version table
+DATA_VERSION_KEY = "data_version"
+_MIGRATION_LOCK = 0x687770_6C616E  # PostgreSQL advisory lock key ("hwplan")
 
 
 @dataclass(frozen=True)
@@ -83,61 +61,138 @@ def _sqlite_pragmas(dbapi_conn, _record):
 
 
 class Store:
-    """A handle on one results store. `Store.open(url)` connects and creates missing tables."""
+    """A handle on one results store. `Store.open(url)` connects and brings the schema up to date."""
 
     def __init__(self, url: str):
         self.url = url
         self.engine: sa.Engine | None = None
+        self._sqlite_file = self._file_of(url)
+        self._light = False  # a current SQLite store read with sqlite3 until the engine is needed
+
+    @staticmethod
+    def _file_of(url: str) -> Path | None:
+        if not url.startswith("sqlite"):
+            return None
+        name = url.split("///", 1)[-1] if "///" in url else ""
+        return None if not name or name == ":memory:" else Path(name)
 
     @classmethod
-    def open(cls, url: str | None = None) -> "Store":
+    def open(cls, url: str | None = None) -> Store:
         store = cls(paths.as_db_url(url) if url else paths.default_db_url())
         store.connect()
         return store
 
-    def connect(self) -> "Store":
-        try:
-            kwargs = {}
-            if self.url.startswith("sqlite"):
-                db_file = self.url.split("///", 1)[-1]
-                if db_file and db_file != ":memory:":
-                    Path(db_file).parent.mkdir(parents=True, exist_ok=True)
-                kwargs["connect_args"] = {"timeout": 60}
-            self.engine = sa.create_engine(self.url, future=True, **kwargs)
-            if self.engine.dialect.name == "sqlite":
-                sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-            self._create_tables()
-        except (SQLAlchemyError, ImportError, OSError) as exc:
-            raise StoreError(f"cannot open the results store {self._safe_url()}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-                             " (check --db / HWPLAN_DB; a plain path means a SQLite file)") from exc
+    def connect(self) -> Store:
+        if self._sqlite_file is not None and self._sqlite_file.is_file() and self._lite_revision() == SCHEMA_REVISION:
+            self._light = True
+            return self
+        self._engine()
         return self
 
-    def _create_tables(self) -> None:
-        """Create missing tables. Two processes opening a new store at once can both see a table
-        missing; the loser's CREATE fails with 'already exists', and a second look finds it there."""
-        for attempt in range(3):
-            try:
-                with self.engine.begin() as conn:
-                    metadata.create_all(conn, checkfirst=True)
-                return
-            except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError) as exc:
-                if "already exists" not in str(exc) and "duplicate key" not in str(exc) or attempt == 2:
-                    raise
+    # ---- engine and schema ----------------------------------------------------------------
 
-    def _safe_url(self) -> str:
+    def _engine(self) -> sa.Engine:
+        if self.engine is not None:
+            return self.engine
+        import sqlalchemy as sa
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
+            kwargs: dict[str, Any] = {}
+            if self._sqlite_file is not None:
+                self._sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            if self.url.startswith("sqlite"):
+                kwargs["connect_args"] = {"timeout": 60}
+            engine = sa.create_engine(self.url, future=True, **kwargs)
+            if engine.dialect.name == "sqlite":
+                sa.event.listen(engine, "connect", _sqlite_pragmas)
+            if not self._light:
+                self._migrate(engine)
+        except StoreError:
+            raise
+        except (SQLAlchemyError, ImportError, OSError) as exc:
+            raise StoreError(f"cannot open the results store {self.describe()}: {exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0]} (check --db / HWPLAN_DB; a plain path means a SQLite file)"
+                             ) from exc
+        self.engine = engine
+        return engine
+
+    def _lite_revision(self) -> str | None:
+        try:
+            con = sqlite3.connect(f"file:{self._sqlite_file}?mode=ro", uri=True, timeout=60)
+            try:
+                row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return None  # no version table yet (new, or written by 0.1.0): the engine path migrates it
+        return row[0] if row else None
+
+    def _migrate(self, engine: sa.Engine) -> None:
+        """Bring the schema to SCHEMA_REVISION in one transaction, one opener at a time: SQLite takes the write
+        lock first (BEGIN IMMEDIATE), PostgreSQL an advisory lock. A store of 0.1.0 (tables, no version) is
+        stamped as the baseline first. Alembic is imported only when there is something to do."""
+        import sqlalchemy as sa
+
+        with engine.connect() as conn:
+            if self._revision(conn) == SCHEMA_REVISION:
+                return
+        from alembic import command
+        from alembic.config import Config
+
+        lock_engine = engine
+        if engine.dialect.name == "sqlite":  # pysqlite would not begin a transaction before DDL: do it ourselves
+            lock_engine = sa.create_engine(self.url, future=True, connect_args={"timeout": 60, "isolation_level": None})
+            sa.event.listen(lock_engine, "begin", lambda c: c.exec_driver_sql("BEGIN IMMEDIATE"))
+        try:
+            with lock_engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+                current = self._revision(conn)
+                if current == SCHEMA_REVISION:
+                    return
+                cfg = Config()
+                cfg.set_main_option("script_location", str(files("hwplan.core") / "migrations"))
+                cfg.attributes["connection"] = conn
+                known = _revisions(cfg)
+                if current is not None and current not in known:
+                    raise StoreError(f"the results store {self.describe()} has schema revision {current}, which this "
+                                     f"hwplan does not know (it knows {', '.join(known)}): it was written by a newer "
+                                     "release; upgrade hwplan, or use another --db")
+                if current is None and sa.inspect(conn).has_table("measurements"):
+                    command.stamp(cfg, BASELINE_REVISION)
+                command.upgrade(cfg, SCHEMA_REVISION)
+        finally:
+            if lock_engine is not engine:
+                lock_engine.dispose()
+
+    @staticmethod
+    def _revision(conn) -> str | None:
+        import sqlalchemy as sa
+
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+
+    def revision(self) -> str | None:
+        """The schema revision the store is at (SCHEMA_REVISION once opened)."""
+        if self._light and self.engine is None:
+            return self._lite_revision()
+        with self._engine().connect() as conn:
+            return self._revision(conn)
+
+    def describe(self) -> str:
+        """The store's URL with any password hidden, for messages."""
+        try:
+            import sqlalchemy as sa
+
             return sa.engine.make_url(self.url).render_as_string(hide_password=True)
         except Exception:  # noqa: BLE001 - only for a message
             return "<url>"
 
     @property
     def dialect(self) -> str:
-        return self._engine().dialect.name
-
-    def _engine(self) -> sa.Engine:
-        if self.engine is None:
-            raise StoreError("the store is not connected; use Store.open(url)")
-        return self.engine
+        return "sqlite" if self.url.startswith("sqlite") else self._engine().dialect.name
 
     def close(self) -> None:
         if self.engine is not None:
@@ -147,6 +202,10 @@ class Store:
 
     def add_measurements(self, df: pd.DataFrame, validated: bool = False, file: str = "<rows>") -> AddResult:
         """Store rows all-or-nothing; rows already stored are counted, not stored again."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from hwplan.core import tables as t
+
         if not validated:
             df, problems = validate_measurements(df, file)
             if problems:
@@ -162,22 +221,26 @@ class Store:
             unique.setdefault(r["row_key"], r)
         batch = list(unique.values())
         engine = self._engine()
-        insert = _insert_ignoring_duplicates(engine)
+        insert = t.insert_ignoring_duplicates(engine)
         inserted = 0
         try:
             with engine.begin() as conn:
                 for start in range(0, len(batch), 500):
                     chunk = batch[start : start + 500]
-                    res = conn.execute(insert.returning(measurements.c.row_key), chunk)
+                    res = conn.execute(insert.returning(t.measurements.c.row_key), chunk)
                     inserted += len(res.fetchall())
                 if inserted:
                     self._new_data_version(conn)
         except SQLAlchemyError as exc:
-            raise StoreError(f"writing to {self._safe_url()} failed, nothing was stored: {str(exc).splitlines()[0]}") from exc
+            raise StoreError(f"writing to {self.describe()} failed, nothing was stored: {str(exc).splitlines()[0]}") from exc
         return AddResult(inserted, len(records) - inserted)
 
-    def measurements(self, **filters: str | Iterable[str]) -> pd.DataFrame:
+    def measurements(self, **filters: str | Iterable[str] | None) -> pd.DataFrame:
         """All stored rows, optionally filtered by column values (a value or a list of values)."""
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import measurements
+
         stmt = sa.select(*[measurements.c[c] for c in COLUMN_NAMES]).order_by(measurements.c.row_id)
         for col, value in filters.items():
             if value is None:
@@ -191,10 +254,16 @@ class Store:
         return _frame(rows)
 
     def count(self) -> int:
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import measurements
+
         with self._engine().connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(measurements)).scalar_one())
 
     def delete_run(self, run_id: str) -> int:
+        from hwplan.core.tables import measurements
+
         with self._engine().begin() as conn:
             n = conn.execute(measurements.delete().where(measurements.c.run_id == run_id)).rowcount
             if n:
@@ -207,30 +276,58 @@ class Store:
         v = self.get_meta(DATA_VERSION_KEY)
         if v:
             return v
-        with self._engine().connect() as conn:  # a store no write of this release has touched yet
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import measurements
+
+        with self._engine().connect() as conn:  # the row was removed by hand: fall back to the rows themselves
             n, last = conn.execute(sa.select(sa.func.count(), sa.func.max(measurements.c.row_id))).one()
         return f"rows-{n}-{last or 0}"
 
     def _new_data_version(self, conn) -> None:
         """A fresh random token, in the writer's transaction (concurrent writers each leave a new one)."""
-        conn.execute(_upsert_meta(conn.engine, DATA_VERSION_KEY, secrets.token_hex(12)))
+        from hwplan.core.tables import upsert_meta
+
+        conn.execute(upsert_meta(conn.engine, DATA_VERSION_KEY, secrets.token_hex(12)))
 
     # ---- key/value, reports, assumption sets ---------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
+        if self._light and self.engine is None:
+            try:
+                con = sqlite3.connect(f"file:{self._sqlite_file}?mode=ro", uri=True, timeout=60)
+                try:
+                    row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+                finally:
+                    con.close()
+                return row[0] if row else None
+            except sqlite3.Error:
+                pass  # fall through to the engine, which reports what is wrong
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import meta
+
         with self._engine().connect() as conn:
             return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
 
     def set_meta(self, key: str, value: str) -> None:
+        from hwplan.core.tables import upsert_meta
+
         with self._engine().begin() as conn:
-            conn.execute(_upsert_meta(conn.engine, key, value))
+            conn.execute(upsert_meta(conn.engine, key, value))
 
     def put_report(self, report_id: str, title: str, author: str, created_at: str, payload: dict) -> None:
+        from hwplan.core.tables import reports
+
         with self._engine().begin() as conn:
             conn.execute(reports.insert().values(id=report_id, title=title, author=author, created_at=created_at,
                                                  payload=json.dumps(payload, default=str)))
 
     def get_report(self, report_id: str) -> dict | None:
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import reports
+
         with self._engine().connect() as conn:
             row = conn.execute(sa.select(reports).where(reports.c.id == str(report_id))).mappings().first()
         if row is None:
@@ -240,49 +337,50 @@ class Store:
         return out
 
     def list_reports(self) -> pd.DataFrame:
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import reports
+
         with self._engine().connect() as conn:
             rows = conn.execute(sa.select(reports.c.id, reports.c.title, reports.c.author, reports.c.created_at)
                                 .order_by(reports.c.created_at.desc())).mappings().all()
         return pd.DataFrame(rows, columns=["id", "title", "author", "created_at"])
 
     def delete_report(self, report_id: str) -> bool:
+        from hwplan.core.tables import reports
+
         with self._engine().begin() as conn:
             return conn.execute(reports.delete().where(reports.c.id == str(report_id))).rowcount > 0
 
     def put_assumptions(self, name: str, created_at: str, payload: dict) -> None:
+        from hwplan.core.tables import assumption_sets
+
         with self._engine().begin() as conn:
             conn.execute(assumption_sets.delete().where(assumption_sets.c.name == name))
             conn.execute(assumption_sets.insert().values(name=name, created_at=created_at, payload=json.dumps(payload)))
 
     def get_assumptions(self, name: str) -> dict | None:
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import assumption_sets
+
         with self._engine().connect() as conn:
             raw = conn.execute(sa.select(assumption_sets.c.payload).where(assumption_sets.c.name == name)).scalar_one_or_none()
         return None if raw is None else json.loads(raw)
 
     def list_assumptions(self) -> list[str]:
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import assumption_sets
+
         with self._engine().connect() as conn:
             return [r[0] for r in conn.execute(sa.select(assumption_sets.c.name).order_by(assumption_sets.c.name))]
 
 
-def _dialect_insert(engine: sa.Engine):
-    name = engine.dialect.name
-    if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        raise StoreError(f"the store supports SQLite and PostgreSQL, not '{name}'")
-    return insert
+def _revisions(cfg) -> list[str]:
+    from alembic.script import ScriptDirectory
 
-
-def _insert_ignoring_duplicates(engine: sa.Engine):
-    return _dialect_insert(engine)(measurements).on_conflict_do_nothing(index_elements=["row_key"])
-
-
-def _upsert_meta(engine: sa.Engine, key: str, value: str):
-    """Insert or replace one key/value row in a single statement (two writers never collide on the key)."""
-    stmt = _dialect_insert(engine)(meta).values(key=key, value=value)
-    return stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
+    return [s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions()]
 
 
 def _records(df: pd.DataFrame, keys: list[str]) -> list[dict]:

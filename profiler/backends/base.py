@@ -68,7 +68,7 @@ def catalog_row(catalog_id: str | None) -> dict | None:
     try:
         from hwplan.core.catalog import load_catalog
 
-        cat = load_catalog()
+        cat = load_catalog(validated=False)  # read as shipped: this box may have no pandera
         if catalog_id not in cat.index:
             return None
         return {k: v for k, v in cat.loc[catalog_id].items()}

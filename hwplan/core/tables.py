@@ -1,0 +1,68 @@
+"""The results store's tables as SQLAlchemy sees them, at the newest schema revision (`store.SCHEMA_REVISION`).
+
+Alembic migrations (`hwplan/core/migrations/versions/`) build exactly this; a test compares the two.
+Imported only when a store actually needs its engine (SQLAlchemy's import costs start-up).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hwplan.core.schema import COLUMNS_BY_NAME
+
+_SA_TYPES = {"str": sa.Text, "datetime": sa.Text, "int": sa.BigInteger, "float": sa.Float}
+
+metadata = sa.MetaData()
+measurements = sa.Table(
+    "measurements",
+    metadata,
+    sa.Column("row_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("row_key", sa.String(64), nullable=False, unique=True),
+    *[sa.Column(c.name, _SA_TYPES[c.kind], nullable=True) for c in COLUMNS_BY_NAME.values()],
+)
+sa.Index("ix_measurements_workload_device", measurements.c.workload, measurements.c.device)
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+assumption_sets = sa.Table(
+    "assumption_sets",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
+def dialect_insert(engine: sa.Engine):
+    name = engine.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from hwplan.core.errors import StoreError
+
+        raise StoreError(f"the store supports SQLite and PostgreSQL, not '{name}'")
+    return insert
+
+
+def insert_ignoring_duplicates(engine: sa.Engine):
+    return dialect_insert(engine)(measurements).on_conflict_do_nothing(index_elements=["row_key"])
+
+
+def upsert_meta(engine: sa.Engine, key: str, value: str):
+    """Insert or replace one key/value row in a single statement (two writers never collide on the key)."""
+    stmt = dialect_insert(engine)(meta).values(key=key, value=value)
+    return stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})

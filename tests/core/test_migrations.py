@@ -1,0 +1,115 @@
+"""A store written by the previous release opens and is upgraded in place; the migrations build exactly the
+tables the code uses; a store from a newer release is refused with a clear message."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hwplan.core.errors import StoreError
+from hwplan.core.store import SCHEMA_REVISION, Store
+from tests.conftest import make_rows
+
+OLD_STORE = Path(__file__).parent / "fixtures" / "store-v0.1.0.sqlite"
+
+
+def _alembic_config(conn):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("hwplan.core") / "migrations"))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def test_schema_revision_is_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(None)
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_REVISION
+
+
+def test_a_store_written_by_0_1_0_opens_and_upgrades_with_nothing_lost(tmp_path):
+    path = tmp_path / "old.sqlite"
+    shutil.copy(OLD_STORE, path)
+    con = sqlite3.connect(path)
+    assert "alembic_version" not in {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+    con.close()
+    store = Store.open(str(path))
+    assert store.revision() == SCHEMA_REVISION
+    rows = store.measurements()
+    assert len(rows) == 5 and set(rows["run_id"]) == {"v010-upload", "v010-upload-2"}
+    assert rows["throughput"].tolist().count(321.5) == 2
+    assert store.get_report("A" * 32)["title"] == "A report saved by 0.1.0"
+    assert store.get_assumptions("team-defaults")["pue"] == 1.2
+    assert store.get_meta("seeded_data_version") == "made-by-0.1.0"
+    v = store.data_version()
+    assert v and not v.startswith("rows-")  # the migration gave it a data version
+    assert store.add_measurements(make_rows(2, run_id="after-upgrade")).inserted == 2
+    assert store.data_version() != v
+    store.close()
+    again = Store.open(str(path))  # a second open finds it current and opens it without migrating
+    assert again.revision() == SCHEMA_REVISION and again.count() == 7
+
+
+def test_migrations_build_the_tables_the_code_uses(store_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from hwplan.core.tables import metadata
+
+    store = Store.open(store_url)
+    with store._engine().connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+@pytest.mark.postgres
+def test_a_postgres_store_of_0_1_0_upgrades(pg_server):
+    """The 0.1.0 schema on PostgreSQL (the baseline migration alone, no version table), with rows in it."""
+    from alembic import command
+
+    url = pg_server.create_db("old_pg_store")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0001")
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+        old = sqlite3.connect(OLD_STORE)
+        cols = [r[1] for r in old.execute("PRAGMA table_info(measurements)")]
+        for row in old.execute(f"SELECT {', '.join(cols)} FROM measurements"):
+            conn.execute(sa.text(f"INSERT INTO measurements ({', '.join(cols)}) VALUES "
+                                 f"({', '.join(':' + c for c in cols)})"), dict(zip(cols, row)))
+    engine.dispose()
+    store = Store.open(url)
+    assert store.revision() == SCHEMA_REVISION and store.count() == 5 and store.data_version()
+    store.close()
+
+
+def test_a_store_from_a_newer_release_is_refused(tmp_path):
+    path = tmp_path / "new.sqlite"
+    Store.open(str(path)).close()
+    con = sqlite3.connect(path)
+    con.execute("UPDATE alembic_version SET version_num = '9999'")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="schema revision 9999.*newer release; upgrade hwplan"):
+        Store.open(str(path))
+
+
+def test_several_processes_upgrading_one_old_store_at_once(tmp_path):
+    path = tmp_path / "old.sqlite"
+    shutil.copy(OLD_STORE, path)
+    code = (f"from hwplan.core.store import Store; s = Store.open({str(path)!r}); "
+            "print(s.revision(), s.count())")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
+    assert {o.strip() for o, _ in outs} == {f"{SCHEMA_REVISION} 5"}
