@@ -37,8 +37,8 @@ def main() -> None:
 
     import numpy as np
 
-    from hwplan.costmodel.cache import model_for_db
     from hwplan.costmodel.assumptions import Assumptions
+    from hwplan.costmodel.cache import model_for_db
     from hwplan.costmodel.planner import BATCHES, COUNTS, candidate_grid, evaluate_grid
 
     model = model_for_db(db)

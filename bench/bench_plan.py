@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.bench_costmodel import merge_results  # noqa: E402
+from bench.bench_costmodel import merge_results
 
 CASES = [
     ("resnet50", ["--throughput", "100000"]),

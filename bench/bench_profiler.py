@@ -125,7 +125,8 @@ def main(argv=None) -> int:
     peak = res["gemm"]["peak_gflops"]
     rows = [("figure", "measured", "target"),
             ("quick suite wall time, 2 cores (s)",
-             f"{res['quick_suite_wall_s']['median']:.1f} (median of {args.quick_runs})" if "quick_suite_wall_s" in res else "skipped",
+             (f"{res['quick_suite_wall_s']['median']:.1f} (median of {args.quick_runs})"
+              if "quick_suite_wall_s" in res else "skipped"),
              "<= 90"),
             ("timing overhead vs bare loop (%)", f"{res['overhead']['overhead_pct']:+.2f} (median of {res['overhead']['trials']} "
              f"ratios, {res['overhead']['bare_call_s'] * 1e3:.3f} ms call)", "<= 1"),

@@ -11,17 +11,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hwplan.core.errors import HwplanError, UnknownIdError
+from hwplan.core.vocab import BASES, BOUNDS, PHASES, PRECISIONS, QUALITY
 from hwplan.costmodel.assumptions import Assumptions
 from hwplan.costmodel.cost import costs, prices
 from hwplan.costmodel.evaluate import SCENARIOS, evaluate, precision_allowed, scenario_index
-from hwplan.costmodel.planner import run_plan
 from hwplan.costmodel.performance import PerformanceModel
+from hwplan.costmodel.planner import run_plan
 from hwplan.costmodel.results import Demand, Estimate, PlanResult, clean
-from hwplan.core.errors import HwplanError, UnknownIdError
-from hwplan.core.vocab import BASES, BOUNDS, PHASES, PRECISIONS, QUALITY
 
-__all__ = ["fit_models", "predict", "predict_curve", "scaling_curve", "supported_precisions", "Demand", "plan",
-           "Estimate", "PlanResult", "Assumptions", "PerformanceModel"]
+__all__ = [
+    "Assumptions",
+    "Demand",
+    "Estimate",
+    "PerformanceModel",
+    "PlanResult",
+    "fit_models",
+    "plan",
+    "predict",
+    "predict_curve",
+    "scaling_curve",
+    "supported_precisions",
+]
 
 
 def fit_models(measurements: pd.DataFrame | None = None, catalog: pd.DataFrame | None = None,

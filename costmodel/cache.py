@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from hwplan.costmodel import CODE_VERSION
-from hwplan.costmodel.performance import PerformanceModel
 from hwplan.core import paths
 from hwplan.core.ingest import seed_store
 from hwplan.core.store import Store
+from hwplan.costmodel import CODE_VERSION
+from hwplan.costmodel.performance import PerformanceModel
 
 
 class ModelCache:

@@ -5,6 +5,7 @@ and the fixed per-batch overhead fitted from batch sweeps."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ def priors(meas: pd.DataFrame | None, devices: list[str], dev: dict) -> tuple[np
     D = len(devices)
     peak = np.asarray(dev["peak"], dtype=float)
     kinds = np.array(dev["kind"])
-    info = {"gemm_rows": 0, "membw_rows": 0, "allreduce_rows": 0}
+    info: dict[str, Any] = {"gemm_rows": 0, "membw_rows": 0, "allreduce_rows": 0}
     ec0 = np.full((D, len(PRECISIONS)), np.nan)
     em0 = np.full(D, np.nan)
     comm = np.full(D, np.nan)
@@ -115,7 +116,7 @@ def fit_overhead(rows: pd.DataFrame, model, min_batches: int = OVERHEAD_MIN_BATC
         mult[di] = float(np.clip(np.median(v), 0.05, 20.0))
         fitted[model.devices_[di]] = {"factor": float(mult[di]), "groups": len(v)}
     if fitted:
-        names = ", ".join("%s x%.2f" % (k, v["factor"]) for k, v in fitted.items())
+        names = ", ".join("{} x{:.2f}".format(k, v["factor"]) for k, v in fitted.items())
         out["basis"] = (f"fitted from batch sweeps with latency on {len(fitted)} device(s) ({names}); "
                         "others: prior by kind (" + OVERHEAD_PRIOR_BASIS + ")")
     out["mult"] = mult.tolist()
@@ -166,23 +167,25 @@ class Design:
         them: scale x n / (n + support_n0). SKUs of one vendor, kind and launch year count as one
         device (Qualcomm AI 100 Pro and Standard are one chip). An effect no row supports keeps its prior
         scale (its coefficient is 0 anyway)."""
-        chip = {}
-        key = lambda d: (("pseudo", d) if self.pseudo[d]  # noqa: E731
-                         else (self.vendor_idx[d], self.kind_idx[d], self.years[d]))
+        chip: dict[tuple, int] = {}
+
+        def chip_key(d: int) -> tuple:
+            return ("pseudo", d) if self.pseudo[d] else (self.vendor_idx[d], self.kind_idx[d], self.years[d])
+
         for d in range(self.D):
-            chip.setdefault(key(d), len(chip))
-        chip_of = np.array([chip[key(d)] for d in range(self.D)])
+            chip.setdefault(chip_key(d), len(chip))
+        chip_of = np.array([chip[chip_key(d)] for d in range(self.D)])
         scales = self.base_scales.copy()
         o = self.offsets
         K = len(self.kinds)
-        info = {}
+        info: dict[str, dict] = {}
         groups = [("kind", lambda d, w: self.kind_idx[d], len(self.kinds)),
                   ("vendor", lambda d, w: self.vendor_idx[d], len(self.vendors)),
                   ("workload_kind", lambda d, w: w * K + self.kind_idx[d], self.W * K)]
-        for name, key, size in groups:
+        for name, group_of, size in groups:
             chips: dict[int, set] = {}
             for w, d in set(zip(np.asarray(wi).tolist(), np.asarray(di).tolist())):
-                chips.setdefault(int(key(d, w)), set()).add(int(chip_of[d]))
+                chips.setdefault(int(group_of(d, w)), set()).add(int(chip_of[d]))
             for j in range(size):
                 nd = len(chips.get(j, ()))
                 if nd:

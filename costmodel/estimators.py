@@ -29,7 +29,7 @@ class ShrunkRidge(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        n, k = X.shape
+        _n, k = X.shape
         scales = np.ones(k) if self.column_scales is None else np.asarray(self.column_scales, dtype=float)
         if scales.shape != (k,):
             raise ValueError(f"column_scales has {scales.shape} entries, X has {k} columns")
@@ -135,6 +135,7 @@ class PowerCurve(RegressorMixin, BaseEstimator):
             err = float(np.mean((np.log(y) - np.log(base * (1 + h))) ** 2))
             if best is None or err < best[0]:
                 best = (err, g, h)
+        assert best is not None  # gammas is never empty
         self.mse_log_, self.gamma_, self.host_ = best
         return self
 

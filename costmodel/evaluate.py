@@ -160,7 +160,7 @@ def evaluate(m: Fitted, w, d, p, b, n, s, phase=0, eta_on=True, comm_bw=None, la
                                 t.overhead]), axis=0)
     util, power_w, idle_setup_w = _power(m, x, c, t)
     fpu, bpu = _work_per_unit(x, c)
-    bc = lambda v: np.broadcast_to(v, x.full)  # noqa: E731
+    bc = lambda v: np.broadcast_to(v, x.full)
     return Evaluation(
         throughput=t.throughput, low=low, high=high, basis=t.basis, bound=bound, latency_s=t.lat,
         latency_p50_s=t.t_batch, power_w=power_w, idle_w=bc(idle_setup_w), mem_required_b=c.mem,
@@ -222,7 +222,7 @@ def _gather(A, w, d, p, b, n, s, phase, eta_on, comm_bw, work_scale, bytes_scale
         w, d, p, b, s, phase, ws, wm = np.broadcast_arrays(w, d, p, b, s, phase, ws, wm)
     else:
         w, d, p, b, s, phase = np.broadcast_arrays(w, d, p, b, s, phase)
-        ws = wm = 1.0
+        ws = wm = 1.0  # type: ignore[assignment]  # a plain 1.0: _replica_time skips the scaling
     peak = A["peak"][d, p]
     supported = np.isfinite(peak) & (peak > 0)
     bw = A["bw"][d]
@@ -360,8 +360,8 @@ def _replica_time(x: _Setups, tp, pp, b, mem: _Memory):
     if not (np.isscalar(wm) and wm == 1.0):  # a row's own byte count (bytes_scale)
         mem_rate = mem_rate / wm
     tpar = tp > 1
-    ar = lambda nbytes: np.where(tpar, 2 * (tp - 1) / tp * nbytes / (ic * ce) + ALLREDUCE_LATENCY_S, 0.0)  # noqa: E731
-    p2p = lambda nbytes: np.where(pp > 1, (pp - 1) * (nbytes / (ic * ce) + ALLREDUCE_LATENCY_S), 0.0)  # noqa: E731
+    ar = lambda nbytes: np.where(tpar, 2 * (tp - 1) / tp * nbytes / (ic * ce) + ALLREDUCE_LATENCY_S, 0.0)
+    p2p = lambda nbytes: np.where(pp > 1, (pp - 1) * (nbytes / (ic * ce) + ALLREDUCE_LATENCY_S), 0.0)
     # non-LLM: weights read once per batch, activations per sample
     mult = np.where(training, 3.0, 1.0)
     nl_c = mult * b * flops_unit / comp_rate

@@ -24,16 +24,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hwplan.core.errors import UnknownIdError
+from hwplan.core.fmt import number
+from hwplan.core.vocab import BASES, DEVICE_KINDS, ESTIMATED_ENERGY_METHODS, PRECISIONS
 from hwplan.costmodel import CODE_VERSION
-from hwplan.costmodel.efficiency import (DEFAULT_COMM, DEFAULT_EC0, DEFAULT_EM0, GROUP_SUPPORT_N0, OVERHEAD_MIN_BATCHES,
-                                         SCALES, Design, fit_overhead, priors)
+from hwplan.costmodel.efficiency import (
+    DEFAULT_COMM,
+    DEFAULT_EC0,
+    DEFAULT_EM0,
+    GROUP_SUPPORT_N0,
+    OVERHEAD_MIN_BATCHES,
+    SCALES,
+    Design,
+    fit_overhead,
+    priors,
+)
 from hwplan.costmodel.evaluate import OVERHEAD_PRIOR_S, SCENARIOS, Evaluation, evaluate
 from hwplan.costmodel.rows import row_scales, training_rows
 from hwplan.costmodel.specs import add_host_devices, device_table
 from hwplan.costmodel.work import workload_table
-from hwplan.core.errors import UnknownIdError
-from hwplan.core.fmt import number
-from hwplan.core.vocab import BASES, DEVICE_KINDS, ESTIMATED_ENERGY_METHODS, PRECISIONS
 
 DEFAULT_HOST = 0.3       # host/system power share when no wall-power row exists (assumption)
 DEFAULT_INTERVAL = {"measured": [-0.25, 0.25], "calibrated": [-0.6, 0.6], "roofline": [-1.2, 1.2]}
@@ -110,6 +119,23 @@ class PerformanceModel(EstimatorParams):
     overhead_min_batches: batch sizes a sweep needs before it informs the fixed per-batch overhead.
     """
 
+    # learned by fit (see STATE); declared for readers and type checkers, set only by fit and from_dict
+    devices_: list[str]
+    dev_: dict[str, Any]
+    workloads_: list[str]
+    wl_: dict[str, Any]
+    eta_: list
+    basis_: list
+    basis_detail_: dict[str, str]
+    interval_: dict[str, list[float]]
+    ec0_: list
+    em0_: list
+    comm_eff_: list
+    power_: dict[str, Any]
+    overhead_: dict[str, Any]
+    meta_: dict[str, Any]
+    _arrays: dict[str, Any] | None = None
+
     def __init__(self, catalog: pd.DataFrame | None = None, workloads: pd.DataFrame | None = None, alpha: float = 1.0,
                  scales: dict | None = None, group_support_n0: float = GROUP_SUPPORT_N0, coverage: float = 0.8,
                  n_splits: int = 5, min_rows_for_interval: int = 8, implausible_low: float = 1e-3,
@@ -134,7 +160,7 @@ class PerformanceModel(EstimatorParams):
         meas = X
         if y is not None and X is not None:
             meas = X.assign(throughput=np.asarray(y, dtype=float))
-        meas, catalog = self._tables(meas)
+        meas, _catalog = self._tables(meas)
         W, D, P, S = len(self.workloads_), len(self.devices_), len(PRECISIONS), len(SCENARIOS)
         ec0, em0, comm, prior_info = priors(meas, self.devices_, self.dev_)
         self.eta_ = np.zeros((W, D, P, S)).tolist()
@@ -261,7 +287,7 @@ class PerformanceModel(EstimatorParams):
                                          "rmse_log": float(np.sqrt(np.average((reg.predict(X[mine]) + r2.predict(X[mine])
                                                                                - y[mine]) ** 2, weights=sw[mine])))}
         self.meta_["host_stage2"] = stage2
-        self.meta_.update(rows_used=int(len(rows)),
+        self.meta_.update(rows_used=len(rows),
                           train_rmse_log=float(np.sqrt(np.average((reg.predict(X[real]) - y[real]) ** 2, weights=sw[real]))),
                           intercept=float(reg.intercept_),
                           workload_effect={self.workloads_[i]: float(reg.coef_[o["workload"] + i]) for i in range(W)},
@@ -403,7 +429,7 @@ class PerformanceModel(EstimatorParams):
     def arrays_(self) -> dict[str, Any]:
         """The fitted state as numpy arrays, for the evaluator (built once per state)."""
         self._check_fitted()
-        if getattr(self, "_arrays", None) is None:
+        if self._arrays is None:  # built once per fitted state
             A: dict[str, Any] = {k: np.asarray(v, dtype=float) for k, v in self.dev_.items() if k not in _ARRAY_SKIP_DEV}
             A.update({"wl_" + k: np.asarray(v, dtype=float) for k, v in self.wl_.items() if k not in _ARRAY_SKIP_WL})
             A["kind_code"] = np.array([DEVICE_KINDS.index(k) for k in self.dev_["kind"]])
@@ -422,6 +448,7 @@ class PerformanceModel(EstimatorParams):
             A["dev_index"] = {d: i for i, d in enumerate(self.devices_)}
             A["wl_index"] = {w: i for i, w in enumerate(self.workloads_)}
             self._arrays = A
+            return A
         return self._arrays
 
     def with_priors(self, ec0: float, em0: float) -> PerformanceModel:
@@ -476,4 +503,4 @@ def _with_defaults(X: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-__all__ = ["PerformanceModel", "spec_roofline", "DEFAULT_COMM", "DEFAULT_EC0", "DEFAULT_EM0"]
+__all__ = ["DEFAULT_COMM", "DEFAULT_EC0", "DEFAULT_EM0", "PerformanceModel", "spec_roofline"]

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hwplan.core.errors import HwplanError, UnknownIdError
+from hwplan.core.fmt import number, usd
+from hwplan.core.vocab import BASES, DEVICE_KINDS, PRECISIONS
 from hwplan.costmodel.assumptions import Assumptions
 from hwplan.costmodel.cost import costs, prices
 from hwplan.costmodel.evaluate import Evaluation, evaluate, precision_allowed, scenario_index
 from hwplan.costmodel.performance import PerformanceModel
 from hwplan.costmodel.results import Demand, PlanResult
-from hwplan.core.vocab import BASES, DEVICE_KINDS, PRECISIONS
-from hwplan.core.errors import HwplanError, UnknownIdError
-from hwplan.core.fmt import number, usd
 
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 COUNTS = tuple(range(1, 9)) + tuple(range(16, 1025, 8))
@@ -135,7 +135,7 @@ def run_plan(model: PerformanceModel, demand: Demand, a: Assumptions, top: int =
         cand = cand[valid[cand]]
         nearest, why, binding = _nearest(model, k, cand, X, L, B, Pcap, demand, top)
     return PlanResult(ranked=ranked, pareto=pareto, why=why, binding=binding, feasible=feasible, nearest=nearest,
-                      assumptions=a, demand=demand, candidates_evaluated=int(len(n)), notes=notes)
+                      assumptions=a, demand=demand, candidates_evaluated=len(n), notes=notes)
 
 
 def _first_per_key(key: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -262,7 +262,7 @@ def _nearest(model, k, cand, X, L, B, Pcap, demand, top) -> tuple[pd.DataFrame, 
     df = _frame(model, k, order, X, demand)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     df["breaks"] = ["; ".join(_breaks(k, i, X, L, B, Pcap, unit)) for i in order]
-    counts = {}
+    counts: dict[str, int] = {}
     for i in cand:
         for b in _breaks(k, i, X, L, B, Pcap, unit):
             limit = b.split(":")[0]

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from hwplan.costmodel.assumptions import Assumptions
 from hwplan.core.errors import HwplanError
+from hwplan.costmodel.assumptions import Assumptions
 
 
 @dataclass(frozen=True)

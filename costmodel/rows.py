@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hwplan.costmodel.evaluate import evaluate
 from hwplan.core.vocab import MODEL_THROUGHPUT_UNITS, PHASES, PRECISIONS
+from hwplan.costmodel.evaluate import evaluate
 
 
 def training_rows(meas: pd.DataFrame, devices: list[str], wl: dict) -> pd.DataFrame:

@@ -4,6 +4,7 @@ measured hosts that are not in the catalog as pseudo-devices whose "specs" are t
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,7 @@ def add_host_devices(meas: pd.DataFrame | None, catalog: pd.DataFrame) -> tuple[
     unknown = ~dev.isin(known)
     if not unknown.any():
         return meas, catalog, info
-    col = lambda c: (meas[c].astype("string").fillna("").astype(str) if c in meas  # noqa: E731
+    col = lambda c: (meas[c].astype("string").fillna("").astype(str) if c in meas
                      else pd.Series("", index=meas.index))
     host, name = col("host"), col("device_name")
     ids = pd.Series([d if d.startswith(HOST_PREFIX) else (host_device_id(h, n) if (h or n) else "")
@@ -77,7 +78,7 @@ def add_host_devices(meas: pd.DataFrame | None, catalog: pd.DataFrame) -> tuple[
         dname = name[mine].mode().iloc[0] if len(name[mine].mode()) else ""
         hname = host[mine].mode().iloc[0] if len(host[mine].mode()) else ""
         runs = sorted(set(col("run_id")[mine]))
-        r = {c: np.nan for c in catalog.columns}
+        r: dict[str, Any] = dict.fromkeys(catalog.columns, np.nan)
         r.update({"id": hid, "vendor": (dname.split() or ["unknown"])[0], "model": dname or hid, "kind": kind,
                   "mem_bw_gbs": bw / 1e9,
                   "source": f"measured-peak: the profiler's micro-benchmarks on host '{hname}' (run {', '.join(runs[:3])})",
@@ -100,7 +101,7 @@ def add_host_devices(meas: pd.DataFrame | None, catalog: pd.DataFrame) -> tuple[
         if "pseudo" not in cat:
             cat["pseudo"] = False
         extra = pd.DataFrame(new_rows).set_index(pd.Index([r["id"] for r in new_rows], name=catalog.index.name))
-        catalog = pd.concat([cat, extra[[c for c in cat.columns]]])
+        catalog = pd.concat([cat, extra[list(cat.columns)]])
         catalog["pseudo"] = catalog["pseudo"].fillna(False).astype(bool)
     return meas, catalog, info
 
@@ -141,7 +142,8 @@ def device_table(catalog: pd.DataFrame) -> dict:
     return {
         "peak": np.where(np.isfinite(peak), peak, np.nan).tolist(), "bw": bw.tolist(), "mem": mem.tolist(), "ic": ic.tolist(),
         "board_w": board.tolist(), "idle_w": idle.tolist(), "year": year.tolist(),
-        "price_usd": cat["price_usd"].astype(float).tolist(), "cloud_usd_per_hour": cat["cloud_usd_per_hour"].astype(float).tolist(),
+        "price_usd": cat["price_usd"].astype(float).tolist(),
+        "cloud_usd_per_hour": cat["cloud_usd_per_hour"].astype(float).tolist(),
         "kind": kind, "vendor": cat["vendor"].astype(str).str.lower().tolist(),
         "board_imputed": board_imputed.astype(float).tolist(), "idle_imputed": idle_imputed.astype(float).tolist(),
         "ic_imputed": ic_imputed.astype(float).tolist(), "mem_imputed": mem_imputed.astype(float).tolist(),

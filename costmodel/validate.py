@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hwplan.core.vocab import BASES, MICRO_BENCHMARKS
 from hwplan.costmodel import CODE_VERSION
-from hwplan.costmodel.evaluate import evaluate
+from hwplan.costmodel.evaluate import Evaluation, evaluate
 from hwplan.costmodel.performance import PerformanceModel, spec_roofline
 from hwplan.costmodel.rows import row_scales, training_rows
 from hwplan.costmodel.specs import add_host_devices
-from hwplan.core.vocab import BASES, MICRO_BENCHMARKS
 
 TARGETS = {"median_ape": 0.20, "p90_ape": 0.50, "coverage_low": 0.70, "coverage_high": 0.90}
 
@@ -33,7 +34,7 @@ def _round(run_id: pd.Series) -> pd.Series:
     return run_id.astype(str).str.extract(r"mlperf-inference-(v\d+\.\d+)", expand=False).fillna("")
 
 
-def _predict_rows(model, rows: pd.DataFrame, eta_on: bool = True) -> dict:
+def _predict_rows(model, rows: pd.DataFrame, eta_on: bool = True) -> Evaluation:
     """Predictions at each row's setup, with the row's own FLOP count where it gives one."""
     ws, wm = row_scales(model, rows)
     return evaluate(model, rows["wi"], rows["di"], rows["pi"], rows["b"], rows["n"], rows["si"], rows["phi"],
@@ -114,13 +115,13 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
         prof_note = (f"profiler CPU rows: {n_prof} in the store ({n_prof - n_model} micro-benchmark or failed rows "
                      f"used for specs only), {n_model} model-workload rows held out one workload at a time, {n_pred} "
                      "predicted" + (f"; {left} not predicted (" + ", ".join(f"{k[0]} {k[1]}: {v}" for k, v in why.items())
-                                    + (", other: %d" % (left - sum(why.values())) if left - sum(why.values()) else "")
+                                    + (f", other: {left - sum(why.values())}" if left - sum(why.values()) else "")
                                     + ")" if left else ""))
     allres = pd.concat([r for r in results if len(r)], ignore_index=True) if any(len(r) for r in results) else pd.DataFrame()
     if len(allres):
         allres = allres[allres["predicted"]].reset_index(drop=True)
-    report = {"generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "code_version": CODE_VERSION,
-              "rows_in_store": int(len(meas)), "profiler_cpu_rows": n_prof, "targets": TARGETS,
+    report: dict[str, Any] = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "code_version": CODE_VERSION,
+              "rows_in_store": len(meas), "profiler_cpu_rows": n_prof, "targets": TARGETS,
               "seconds": None, "splits": {}, "python": platform.python_version()}
     lines = []
     if len(allres):
@@ -150,7 +151,7 @@ def _metrics(g: pd.DataFrame) -> dict:
     ape, sape = g["ape"].to_numpy(), g["spec_ape"].to_numpy()
     med, p90 = float(np.median(ape)), float(np.quantile(ape, 0.9))
     cov = float(g["covered"].mean())
-    return {"n": int(len(g)), "median_ape": med, "p90_ape": p90, "coverage": cov,
+    return {"n": len(g), "median_ape": med, "p90_ape": p90, "coverage": cov,
             "spec_median_ape": float(np.median(sape)), "spec_p90_ape": float(np.quantile(sape, 0.9)),
             "meets_targets": bool(med <= TARGETS["median_ape"] and p90 <= TARGETS["p90_ape"]
                                   and TARGETS["coverage_low"] <= cov <= TARGETS["coverage_high"])}

@@ -19,7 +19,6 @@ import pandas as pd
 
 from hwplan.core.vocab import QUALITY
 
-
 # Non-LLM work facts (per sample). flops = 2 x multiply-accumulates. basis says how each was got.
 NON_LLM_WORK: dict[str, dict] = {
     "resnet50": dict(flops=8.2e9, params=25_557_032, act_values=2.3e7, default_batch=64, layers=50,
@@ -39,7 +38,8 @@ NON_LLM_WORK: dict[str, dict] = {
                        keep_analytic_flops=True),
     "dlrm-v2": dict(flops=1.2e7, params=2.43e10, act_values=2.8e4, default_batch=2048, layers=12,
                     basis="estimate: ~6M dense MAC per sample (bottom/top MLP, DCNv2 cross layers); embedding tables "
-                          "~97 GB at fp32 (24.3B values); ~214 multi-hot lookups x 128 dims read per sample; ~12 layers (estimate)",
+                          "~97 GB at fp32 (24.3B values); ~214 multi-hot lookups x 128 dims read per sample; "
+                          "~12 layers (estimate)",
                     # profiler: DCNv2 dense part at true size; only the embedding tables are capped (200k rows),
                     # which changes memory and cache behaviour, not FLOPs (lookups per sample unchanged)
                     profiler_flops_true_shape=True),
@@ -92,7 +92,8 @@ def workload_table(workloads: pd.DataFrame, measurements: pd.DataFrame | None = 
             t["default_batch"][i] = 0  # 0 = largest that fits, capped
             extra = LLM_EXTRA.get(w, {})
             t["beams"][i] = extra.get("beams", 1)
-            basis.append((extra["basis"] + "; " if extra else "") +f"2 x {A / 1e9:.2f}B active params per token + attention; KV cache {int(L)} layers x "
+            basis.append((extra["basis"] + "; " if extra else "")
+                         + f"2 x {A / 1e9:.2f}B active params per token + attention; KV cache {int(L)} layers x "
                          f"{int(t['kv_dim'][i])} KV dims; prefill {int(t['seq_len'][i])} tokens, {int(t['out_len'][i])} out "
                          "(data/workloads.csv)")
         else:

@@ -123,7 +123,8 @@ def _model_bench(case: Case, device, cache: ModelCache) -> Bench:
     if case.mode == "training":
         per_param = 10 if opt == "adamw" else 8
         model_bytes = model_bytes * per_param
-        notes.append(f"training step: forward, backward, {dict(adamw='AdamW', sgd='SGD momentum').get(opt, 'SGD on sparse embedding gradients')}"
+        optimiser = dict(adamw="AdamW", sgd="SGD momentum").get(opt, "SGD on sparse embedding gradients")
+        notes.append(f"training step: forward, backward, {optimiser}"
                      + (f"; {prec} autocast with fp32 weights" if prec in ("bf16", "fp16") else ""))
     b = case.batch_size
     return Bench(step=step, units_per_step=b, unit="samples/s", scale=scale,

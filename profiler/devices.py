@@ -15,9 +15,10 @@ def detect_devices(include_missing: bool = False) -> list[DeviceInfo]:
     for mod in BACKENDS:
         try:
             out += mod.probe(include_missing=include_missing)
-        except Exception as exc:  # noqa: BLE001 - one broken backend must not hide the others
+        except Exception as exc:
             if include_missing:
-                out.append(DeviceInfo(id=mod.__name__.rsplit(".", 1)[-1], name="", kind="cpu", backend=mod.__name__.rsplit(".", 1)[-1],
+                name = mod.__name__.rsplit(".", 1)[-1]
+                out.append(DeviceInfo(id=name, name="", kind="cpu", backend=name,
                                       available=False, reason=f"probe raised {exc.__class__.__name__}: {exc}"))
     if not any(d.id == "cpu" for d in out):
         out.insert(0, cpu.probe()[0])

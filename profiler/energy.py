@@ -54,7 +54,7 @@ def _nvml_sensor() -> Sensor:
         finally:
             pynvml.nvmlShutdown()
         return Sensor("nvml", n > 0, f"{n} NVIDIA GPU(s)" if n else "NVML found no GPU")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Sensor("nvml", False, f"NVML not usable: {exc.__class__.__name__}: {str(exc)[:120]}")
 
 
@@ -72,7 +72,7 @@ def _amdsmi_sensor() -> Sensor:
         finally:
             amdsmi.amdsmi_shut_down()
         return Sensor("amdsmi", n > 0, f"{n} AMD GPU(s)" if n else "AMD SMI found no GPU")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Sensor("amdsmi", False, f"AMD SMI not usable: {exc.__class__.__name__}: {str(exc)[:120]}")
 
 
@@ -108,7 +108,7 @@ def detect_sensors() -> list[Sensor]:
     for probe in (_nvml_sensor, _amdsmi_sensor, _rapl_sensor):
         try:
             out.append(probe())
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             out.append(Sensor(probe.__name__.strip("_").replace("_sensor", ""), False, f"probe failed: {exc}"))
     return out
 
@@ -243,7 +243,7 @@ def make_meter(device, sensors: list[Sensor] | None = None):
     for make in candidates:
         try:
             return make()
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
     if device.kind == "cpu":
         estimate = _cpu_estimate(device)
@@ -265,7 +265,7 @@ def make_meter(device, sensors: list[Sensor] | None = None):
     return NoMeter(why + ": energy not estimated")
 
 
-def _cpu_estimate(device) -> "EstimatedMeter | None":
+def _cpu_estimate(device) -> EstimatedMeter | None:
     """This process's share of a CPU package: catalog TDP per core x the cores it may use.
 
     A VM often hides the exact model ("AMD EPYC"): then the per-core TDP of the catalog's CPUs of the
@@ -275,7 +275,7 @@ def _cpu_estimate(device) -> "EstimatedMeter | None":
         from hwplan.core.catalog import load_catalog
 
         cat = load_catalog(validated=False)  # read as shipped: this box may have no pandera
-    except Exception:  # noqa: BLE001 - no catalog, no estimate
+    except Exception:
         return None
     cpus = cat[(cat["kind"] == "cpu") & cat["board_power_w"].notna() & cat["cores"].notna()]
     here = max(1, int(device.details.get("cores") or 1))

@@ -6,7 +6,7 @@ element-wise work, the usual convention for roofline and MLPerf-style comparison
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 
 def _cpu_attention_formulas() -> dict:

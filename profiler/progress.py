@@ -21,7 +21,7 @@ class Progress:
 
     def line(self, label: str = "") -> str:
         frac = self.done / self.total if self.total else 1.0
-        filled = int(round(frac * self.width))
+        filled = round(frac * self.width)
         eta = self.eta_s()
         eta_text = "--:--" if eta is None else f"{int(eta // 60):02d}:{int(eta % 60):02d}"
         elapsed = self.clock() - self.t0

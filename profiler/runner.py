@@ -7,8 +7,8 @@ from __future__ import annotations
 import platform
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from hwplan.core.schema import utc_now_iso
 from hwplan.profiler.errors import TimeLimitExceeded, Unsupported
@@ -36,7 +36,7 @@ def software_string(device) -> str:
         import torch
 
         parts.append(f"torch {torch.__version__}")
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     if device.details.get("runtime"):
         parts.append(str(device.details["runtime"]))
@@ -46,7 +46,7 @@ def software_string(device) -> str:
         from importlib.metadata import version
 
         parts.append(f"onnxruntime {version('onnxruntime')}")
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     return "; ".join(parts)
 
@@ -68,7 +68,7 @@ def expected_device_count(case: Case, device) -> int:
             import torch
 
             return max(1, torch.cuda.device_count())
-        except Exception:  # noqa: BLE001
+        except Exception:
             return 1
     return 1
 
@@ -194,7 +194,7 @@ class Runner:
             self._fill(row, bench, timing, energy, flops)
         except KeyboardInterrupt:
             raise
-        except BaseException as exc:  # noqa: BLE001 - one case failing must not stop the suite
+        except BaseException as exc:
             if isinstance(exc, SystemExit):
                 raise
             status, reason = classify(exc)
@@ -263,7 +263,7 @@ class Runner:
 
             if device.torch_device == "cpu" and torch.set_flush_denormal(True):  # denormals make CPU timings meaningless
                 return lambda: torch.set_flush_denormal(False)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         return lambda: None
 

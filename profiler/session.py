@@ -10,7 +10,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hwplan.profiler.errors import ProfileError
 
@@ -39,7 +39,7 @@ class ProfileRequest:
 
 def new_run_id(host: str | None = None) -> str:
     host = (host or socket.gethostname()).split(".")[0][:24] or "host"
-    return f"{host}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
+    return f"{host}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
 
 
 def open_sinks(out: str | None, db: str | None) -> list:

@@ -34,7 +34,7 @@ class CsvSink:
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
-    def open(self) -> "CsvSink":
+    def open(self) -> CsvSink:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists() and self.path.stat().st_size > 0:
             _cut_partial_line(self.path)
@@ -93,7 +93,7 @@ class StoreSink:
         self.url = url
         self.store = None
 
-    def open(self) -> "StoreSink":
+    def open(self) -> StoreSink:
         from hwplan.core.store import Store
 
         self.store = Store.open(self.url)
@@ -118,6 +118,6 @@ def sqlalchemy_available() -> bool:
     """True when the store can be used (an accelerator box may have only torch, numpy and pandas)."""
     try:
         import sqlalchemy  # noqa: F401
-    except Exception:  # noqa: BLE001 - missing or broken: either way, no store
+    except Exception:
         return False
     return True

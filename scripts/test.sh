@@ -16,4 +16,5 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+bash scripts/check.sh
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

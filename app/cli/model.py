@@ -22,7 +22,8 @@ def register(sub) -> None:
     p.add_argument("--batch", type=int, default=None)
     p.add_argument("--scenario", choices=["offline", "server"], default="offline")
     p.add_argument("--mode", choices=MODES, default="inference")
-    p.add_argument("--queries", metavar="IN.csv", help="batch form: columns workload, device, device_count, scenario[, precision]")
+    p.add_argument("--queries", metavar="IN.csv",
+                   help="batch form: columns workload, device, device_count, scenario[, precision]")
     p.add_argument("--out", metavar="OUT.csv", help="batch form output")
     options.db(p)
     options.as_json(p)

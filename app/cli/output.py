@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 
 def emit_json(obj: Any) -> None:

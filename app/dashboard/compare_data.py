@@ -55,7 +55,7 @@ def estimates(model, workload: str, setups: list[dict], mode: str, assumptions) 
             ests.append(engine.predict(model, workload, s["device"], count=int(s["count"]), precision=s["precision"],
                                        mode=mode, assumptions=assumptions))
             errors.append("")
-        except Exception as exc:  # noqa: BLE001 - one bad setup must not hide the others
+        except Exception as exc:
             ests.append(None)
             errors.append(str(exc))
     return ests, errors
@@ -68,7 +68,7 @@ def curves(model, workload: str, setups: list[dict], assumptions, mode: str = "i
         try:
             df = engine.api().predict_curve(model, workload, s["device"], count=int(s["count"]), precisions=precs,
                                             assumptions=assumptions, mode=mode)
-        except Exception:  # noqa: BLE001 - the estimate card already explains a setup that cannot run
+        except Exception:
             continue
         df = df[df["fits"] & (df["throughput"] > 0)] if "fits" in df else df
         frames.append(df.assign(setup=label(s)))
@@ -81,7 +81,7 @@ def scaling(model, workload: str, setups: list[dict], mode: str = "inference") -
         try:
             df = engine.api().scaling_curve(model, workload, s["device"], list(SCALING_COUNTS), precision=s["precision"],
                                             mode=mode)
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
         frames.append(df.assign(setup=f"{s['device']} · {df['precision'].iloc[0] if len(df) else s['precision']}"))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -109,7 +109,7 @@ def measured_vs_predicted(model, meas: pd.DataFrame, workload: str, devices: lis
         try:
             e = engine.api().predict(model, workload, r.device, count=int(r.device_count), precision=r.precision,
                                      batch=batch, scenario=scenario, mode=mode)
-        except Exception:  # noqa: BLE001 - a row the model cannot place is left out
+        except Exception:
             continue
         rows.append({"setup": r.device, "measured": float(r.throughput), "predicted": e.throughput, "low": e.low,
                      "high": e.high, "label": f"{int(r.device_count)} × {r.device} · {r.precision} · {r.source}"

@@ -69,7 +69,8 @@ def predict(model, workload: str, device: str, count: int = 1, precision: str = 
                          assumptions=assumptions)
 
 
-def predict_curve(model, workload: str, device: str, count: int = 1, precisions=None, batches=None, assumptions=None) -> pd.DataFrame:
+def predict_curve(model, workload: str, device: str, count: int = 1, precisions=None, batches=None,
+                  assumptions=None) -> pd.DataFrame:
     return api().predict_curve(model, workload, device, count=count, precisions=precisions, batches=batches,
                                assumptions=assumptions)
 

@@ -12,7 +12,7 @@ from hwplan.app.dashboard.views import catalog, compare, plan, profiles
 
 try:  # the hosted "Deploy" button means nothing for a local planner
     st.set_option("client.toolbarMode", "viewer")
-except Exception:  # noqa: BLE001 - older Streamlit: keep its default toolbar
+except Exception:
     pass
 st.set_page_config(page_title="hwplan: capacity planner for AI hardware", page_icon=":material/memory:",
                    layout="wide", initial_sidebar_state="expanded")

@@ -7,8 +7,8 @@ Streamlit glue (`init_widgets`, `sync_query`) only moves values between them and
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Mapping
 
 from hwplan.core.vocab import DEVICE_KINDS as KINDS
 from hwplan.core.vocab import MODES, PRICING
@@ -167,6 +167,6 @@ def read_widgets(session) -> PlanInputs:
 def sync_query(query_params, inputs: PlanInputs) -> None:
     """Write the inputs into the URL (only when they changed, so no extra rerun)."""
     want = to_query(inputs)
-    have = {k: query_params.get(k) for k in query_params.keys()} if hasattr(query_params, "keys") else {}
+    have = {k: query_params.get(k) for k in query_params} if hasattr(query_params, "keys") else {}
     if have != want:
         query_params.from_dict(want)

@@ -39,7 +39,7 @@ def upload(store, files: list[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_B
     if not files:
         return UploadOutcome(False, summary="no file given")
     pre: list[Problem] = []
-    for name, data in files:
+    for name, _data in files:
         if Path(name).suffix.lower() not in FORMATS:
             pre.append(Problem(name, 0, "file", f"'{Path(name).suffix or 'no extension'}' files cannot be read",
                                "a .csv, .json, .jsonl or .parquet file in the Measurement schema"))
@@ -59,4 +59,5 @@ def upload(store, files: list[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_B
     rows = sum(f.mapped for f in report.files)
     return UploadOutcome(True, inserted=res.inserted if res else 0, duplicates=res.duplicates if res else 0,
                          rows_read=rows, files=info,
-                         summary=f"stored {res.inserted if res else 0:,} new row(s); {res.duplicates if res else 0:,} already stored")
+                         summary=f"stored {res.inserted if res else 0:,} new row(s); "
+                                 f"{res.duplicates if res else 0:,} already stored")

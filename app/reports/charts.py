@@ -7,16 +7,14 @@ they draw; every renderer redraws the stored JSON, so a saved chart never change
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import plotly.graph_objects as go
 
 from hwplan.app import palette
+from hwplan.app.reports.model import Chart, Snapshot
 from hwplan.app.reports.text import setup_label
 from hwplan.core.fmt import number
-
-if TYPE_CHECKING:
-    from hwplan.app.reports.snapshot import Chart, Snapshot
 
 MAX_POINTS = 40
 _LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=70, r=20, t=60, b=60),
@@ -89,7 +87,7 @@ def curve_figure(name: str, rows: list[dict]) -> go.Figure | None:
     if not y_col or not x_col:
         return None
     keys_of = [c for c in ("device", "precision") if c in cols and c != x_col]
-    label = lambda r: " ".join(str(r.get(c)) for c in keys_of) or name  # noqa: E731
+    label = lambda r: " ".join(str(r.get(c)) for c in keys_of) or name
     fig = go.Figure()
     for k in sorted({label(r) for r in rows})[:12]:
         sub = sorted((r for r in rows if label(r) == k), key=lambda r: (r.get(x_col) is None, r.get(x_col) or 0))
@@ -102,13 +100,11 @@ def curve_figure(name: str, rows: list[dict]) -> go.Figure | None:
     return fig
 
 
-def _chart(name: str, title: str, rows: list[dict], fig: go.Figure) -> "Chart":
-    from hwplan.app.reports.snapshot import Chart
-
+def _chart(name: str, title: str, rows: list[dict], fig: go.Figure) -> Chart:
     return Chart(name=name, title=title, data=rows, figure=json.loads(fig.to_json()))
 
 
-def build_charts(snap: "Snapshot") -> list["Chart"]:
+def build_charts(snap: Snapshot) -> list[Chart]:
     unit = str(snap.workload.get("throughput_unit") or "units/s")
     demand = _num(snap.inputs.get("throughput"))
     out = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from hwplan.app.reports.snapshot import Snapshot
+from hwplan.app.reports.model import Snapshot
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LEADING_COLUMNS = ("rank", "device", "device_kind", "count", "device_count", "precision", "batch_size", "throughput",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hwplan.app.reports.model import Snapshot
 from hwplan.app.reports.text import cell
 from hwplan.core import fmt
-from hwplan.app.reports.snapshot import Snapshot
 
 SETUP_COLUMNS = (
     ("rank", "#"), ("device", "device"), ("count", "n"), ("precision", "prec."), ("batch_size", "batch"),

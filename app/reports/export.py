@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hwplan.app.reports import FORMATS
-from hwplan.app.reports.snapshot import Snapshot
+from hwplan.app.reports.model import Snapshot
 from hwplan.core.errors import HwplanError
 
 __all__ = ["FORMATS", "render"]

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from hwplan.app import palette
 from hwplan.app.reports.detail import detail_tables
-from hwplan.app.reports.snapshot import Snapshot
+from hwplan.app.reports.model import Snapshot
 from hwplan.app.reports.summary import build_summary
 
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -29,14 +29,17 @@ _SCHEME = re.compile(r"(?i)\b[a-z][a-z0-9+.\-]{1,15}://")
 _PROTOCOL_RELATIVE = re.compile(r"(?<![\w/])//(?=[\w.-]+\.[a-z]{2,})", re.I)
 
 CSS = """
-body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#1a1a1a;max-width:1150px;margin:24px auto;padding:0 16px;line-height:1.4}
+body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#1a1a1a;max-width:1150px;margin:24px auto;padding:0 16px}
+body{line-height:1.4}
 h1{font-size:1.7em;margin:0 0 4px}h2{font-size:1.25em;border-bottom:2px solid ACCENT;padding-bottom:2px;margin-top:28px}
 h3{font-size:1.05em;margin:18px 0 6px}.sub{color:#555;margin:0 0 12px}
 .headline{font-size:1.15em;background:#eef4fb;border-left:5px solid ACCENT;padding:10px 14px;margin:12px 0}
 .headline.bad{background:#fdf0ef;border-left-color:WARNING}
 .figs{display:grid;grid-template-columns:repeat(3,1fr);gap:8px;margin:10px 0}
-.fig{border:1px solid #d0d7de;border-radius:4px;padding:8px}.fig .l{color:#555;font-size:.85em}.fig .v{font-size:1.2em;font-weight:bold}
-table{border-collapse:collapse;margin:6px 0 4px;font-size:.88em;width:100%}th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top}
+.fig{border:1px solid #d0d7de;border-radius:4px;padding:8px}.fig .l{color:#555;font-size:.85em}
+.fig .v{font-size:1.2em;font-weight:bold}
+table{border-collapse:collapse;margin:6px 0 4px;font-size:.88em;width:100%}
+th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f3f5f8}table.wide{font-size:.76em}.note{color:#555;font-size:.82em;margin:2px 0 10px}
 td{overflow-wrap:break-word}.chart{min-height:420px;border:1px solid #eee;margin:8px 0}
 footer{color:#777;font-size:.8em;margin-top:30px;border-top:1px solid #ddd;padding-top:6px}

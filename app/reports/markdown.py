@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
+from hwplan.app.reports.model import Snapshot
+from hwplan.app.reports.summary import build_summary, month_cost, pricing
 from hwplan.app.reports.text import cell, setup_label
 from hwplan.core import fmt
-from hwplan.app.reports.snapshot import Snapshot
-from hwplan.app.reports.summary import build_summary, month_cost, pricing
 
 # Enough to stop emphasis, code, links, images, HTML and table breaks; plain punctuation stays readable.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")

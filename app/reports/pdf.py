@@ -12,14 +12,14 @@ import io
 import json
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from hwplan.app.reports.detail import Table, detail_tables
-from hwplan.app.reports.snapshot import Chart, Snapshot
+from hwplan.app.reports.model import Chart, Snapshot
 from hwplan.app.reports.summary import Summary, build_summary
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"), Path("/usr/local/share/fonts"))
@@ -165,7 +165,7 @@ def _charts(pdf: _Doc, snap: Snapshot, image_fn: ImageFn | None) -> str:
         return ""
     try:
         images = (image_fn or chart_images)(snap.charts)
-    except Exception as exc:  # noqa: BLE001 - any failure of the browser path only drops the charts
+    except Exception as exc:
         reason = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}"[:300]
         pdf.para(f"Charts left out: {reason}. The tables below hold every number the charts would show.", 9, colour=GREY)
         return reason

@@ -13,18 +13,20 @@ import hashlib
 import math
 import re
 import secrets
-from datetime import datetime, timezone
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from hwplan import costmodel
+from hwplan.app.reports.charts import build_charts
+from hwplan.app.reports.model import KINDS, PlanPart, Snapshot
 from hwplan.core import paths
+from hwplan.core.catalog import load_catalog, load_workloads
 from hwplan.core.errors import HwplanError
 
-SCHEMA_VERSION = "hwplan-report/1"
-KINDS = ("plan", "compare")
 # secrets.token_urlsafe(24): 24 random bytes = 192 bits, 32 characters of [A-Za-z0-9_-].
 ID_BYTES = 24
 ID_PATTERN = re.compile(r"\A[A-Za-z0-9_-]{32}\Z")
@@ -35,64 +37,6 @@ EVIDENCE_COLUMNS = (
     "device", "device_name", "device_count", "backend", "throughput", "throughput_unit", "latency_p99_s",
     "power_avg_w", "energy_per_unit_j", "energy_method", "notes",
 )
-
-
-class Chart(BaseModel):
-    """One chart as saved: the rows it draws and the plotly figure JSON built from them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    title: str
-    data: list[dict[str, Any]] = Field(default_factory=list)
-    figure: dict[str, Any] = Field(default_factory=dict)
-
-
-class PlanPart(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    feasible: bool | None = None
-    why: str = ""
-    binding: str = ""
-    ranked: list[dict[str, Any]] = Field(default_factory=list)
-    pareto: list[dict[str, Any]] = Field(default_factory=list)
-    nearest: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class Snapshot(BaseModel):
-    """Everything a report shows. Plain JSON types only, so it round-trips through the store."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    schema_version: Literal["hwplan-report/1"] = SCHEMA_VERSION
-    id: str
-    title: str
-    author: str = ""
-    created_at: str
-    kind: Literal["plan", "compare"] = "plan"
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    versions: dict[str, Any] = Field(default_factory=dict)
-    assumptions: list[dict[str, Any]] = Field(default_factory=list)
-    workload: dict[str, Any] = Field(default_factory=dict)
-    plan: PlanPart | None = None
-    estimates: list[dict[str, Any]] = Field(default_factory=list)
-    curves: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
-    devices: list[dict[str, Any]] = Field(default_factory=list)
-    evidence: list[dict[str, Any]] = Field(default_factory=list)
-    evidence_total: int = 0
-    charts: list[Chart] = Field(default_factory=list)
-
-    def assumption(self, name: str, default: Any = None) -> Any:
-        for a in self.assumptions:
-            if a.get("field") == name:
-                return a.get("value")
-        return default
-
-    def device_row(self, device_id: str) -> dict[str, Any]:
-        for d in self.devices:
-            if d.get("id") == device_id:
-                return d
-        return {}
 
 
 # ---- ids ---------------------------------------------------------------------------------------
@@ -239,8 +183,6 @@ def _evidence(store, workload: str, devices: list[str]) -> tuple[list[dict[str, 
 
 
 def _versions(store, workload: str) -> dict[str, Any]:
-    from hwplan import costmodel
-
     out: dict[str, Any] = {
         "catalog_file": paths.CATALOG_CSV.name,
         "catalog_sha256": _sha256(paths.CATALOG_CSV),
@@ -258,8 +200,6 @@ def _versions(store, workload: str) -> dict[str, Any]:
 
 
 def _workload_row(workload: str) -> dict[str, Any]:
-    from hwplan.core.catalog import load_workloads
-
     if not workload:
         return {}
     wl = load_workloads()
@@ -270,8 +210,6 @@ def _workload_row(workload: str) -> dict[str, Any]:
 
 
 def _device_rows(devices: list[str]) -> list[dict[str, Any]]:
-    from hwplan.core.catalog import load_catalog
-
     cat = load_catalog()
     return [jsonable(cat.loc[d].to_dict()) for d in devices if d in cat.index]
 
@@ -287,8 +225,6 @@ def build_snapshot(*, title: str, author: str = "", kind: str = "plan", inputs: 
                    plan_result: Any = None, estimates: Any = None, curves: Any = None, assumptions: Any = None,
                    store=None, report_id: str | None = None, created_at: str | None = None) -> Snapshot:
     """Freeze a plan (or a comparison) and everything behind it into one Snapshot."""
-    from hwplan.app.reports.charts import build_charts
-
     if kind not in KINDS:
         raise HwplanError(f"report kind '{kind}' is not known; use one of {', '.join(KINDS)}")
     title = clean_text(title, TITLE_MAX_CHARS)
@@ -306,7 +242,7 @@ def build_snapshot(*, title: str, author: str = "", kind: str = "plan", inputs: 
         id=report_id or new_report_id(),
         title=title,
         author=clean_text(author, TITLE_MAX_CHARS),
-        created_at=created_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        created_at=created_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         kind=kind,
         inputs=inputs,
         versions=_versions(store, workload),
@@ -350,9 +286,9 @@ def load_report(store, report_id: object) -> Snapshot | None:
 
 def plan_snapshot(store, model, inputs: dict, title: str, author: str = "") -> Snapshot:
     """Run the plan these inputs describe (workload, throughput and plan options) and freeze it, not stored."""
+    from hwplan.core.vocab import DEVICE_KINDS
     from hwplan.costmodel.api import Demand, plan
     from hwplan.costmodel.assumptions import Assumptions
-    from hwplan.core.vocab import DEVICE_KINDS
 
     if not inputs.get("workload") or inputs.get("throughput") is None:
         raise HwplanError("give --workload and --throughput (and any plan option), or --id of a saved report")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hwplan.app.reports.model import Snapshot
 from hwplan.app.reports.text import cell, setup_label
 from hwplan.core import fmt
 from hwplan.core.fmt import num
-from hwplan.app.reports.snapshot import Snapshot
 
 BASIS_MEANING = {
     "measured": "measured: this device ran this workload (profiler, upload or published run)",
@@ -88,7 +88,8 @@ def _reasons_lost(r: dict, best: dict, snap: Snapshot) -> str:
     c_r, c_b = month_cost(r, snap), month_cost(best, snap)
     if c_r is not None and c_b:
         diff = c_r - c_b
-        reasons.append(f"{'+' if diff >= 0 else '−'}{fmt.usd(abs(diff))} per month ({fmt.pct(diff / c_b, signed=True)}) in {pricing(snap)} cost")
+        reasons.append(f"{'+' if diff >= 0 else '−'}{fmt.usd(abs(diff))} per month ({fmt.pct(diff / c_b, signed=True)}) "
+                       f"in {pricing(snap)} cost")
     e_r, e_b = num(r.get("energy_kwh_per_month")), num(best.get("energy_kwh_per_month"))
     if e_r is not None and e_b:
         reasons.append(f"energy {fmt.pct((e_r - e_b) / e_b, signed=True)}")
@@ -155,10 +156,12 @@ def build_summary(snap: Snapshot) -> Summary:
     count = int(num(best.get("count")) or 1)
     s.headline = (f"{'Recommended' if snap.kind == 'plan' else 'Best of the compared setups'}: "
                   f"{count} × {name} at {best.get('precision') or '?'}"
-                  + (f", {fmt.usd(month_cost(best, snap), 'month')} ({pricing(snap)})" if month_cost(best, snap) is not None else ""))
+                  + (f", {fmt.usd(month_cost(best, snap), 'month')} ({pricing(snap)})"
+                     if month_cost(best, snap) is not None else ""))
     if snap.plan and snap.plan.why:
         s.why = snap.plan.why
-    s.bom.append({"device": str(name), "catalog id": str(best.get("device")), "kind": str(best.get("device_kind") or dev.get("kind") or ""),
+    s.bom.append({"device": str(name), "catalog id": str(best.get("device")),
+                  "kind": str(best.get("device_kind") or dev.get("kind") or ""),
                   "count": str(count), "precision": str(best.get("precision") or ""),
                   "batch size": cell(best.get("batch_size"))})
 

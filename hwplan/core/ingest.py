@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,7 @@ class ImportReport:
         }
 
 
-def load_inputs(items: list[tuple[str, bytes | None, Path | None]], max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
+def load_inputs(items: Sequence[tuple[str, bytes | None, Path | None]], max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
     """Read and validate each (name, bytes, path) input without storing anything."""
     known_wl = set(load_workloads().index)
     known_dev = set(load_catalog().index)
@@ -43,7 +44,7 @@ def load_inputs(items: list[tuple[str, bytes | None, Path | None]], max_bytes: i
     return report
 
 
-def import_into(store: Store, items: list[tuple[str, bytes | None, Path | None]],
+def import_into(store: Store, items: Sequence[tuple[str, bytes | None, Path | None]],
                 max_bytes: int = DEFAULT_MAX_BYTES, source_override: str | None = None) -> ImportReport:
     """Validate every input; store all rows in one transaction only if none has a problem."""
     report = load_inputs(items, max_bytes)

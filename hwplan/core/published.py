@@ -14,7 +14,8 @@ import pandas as pd
 from hwplan.core.catalog import alias_map, load_catalog, load_workloads
 from hwplan.core.vocab import PEAK_COLUMN
 
-PUBLISHED_COLUMNS = {"benchmark", "round", "model", "scenario", "system", "accelerator", "accelerator_count", "value", "unit", "source"}
+PUBLISHED_COLUMNS = {"benchmark", "round", "model", "scenario", "system", "accelerator", "accelerator_count", "value",
+                     "unit", "source"}
 # MLPerf round publication dates (mlcommons.org results pages): rows carry no timestamp of their own.
 ROUND_DATES = {"v3.0": "2023-04-05T00:00:00Z", "v3.1": "2023-09-11T00:00:00Z"}
 MODEL_TO_WORKLOAD = {"resnet50": "resnet50", "retinanet": "retinanet", "bert": "bert-large", "dlrm-v2": "dlrm-v2",
@@ -73,7 +74,8 @@ def map_published(raw: pd.DataFrame, source_name: str = "published") -> tuple[pd
             out.append(_row(r, line, device, catalog, workload="gemm", precision=m.group(1), count=count,
                             throughput=value * 1e12, unit="flop/s", run=f"mamf-finder:{device}:{m.group(2)}",
                             measured_at="2026-08-22T00:00:00Z", scenario="", target="",
-                            notes=f"best shape {m.group(2)} (MxNxK); {r.get('notes', '')}; measured_at = source repository HEAD date"))
+                            notes=f"best shape {m.group(2)} (MxNxK); {r.get('notes', '')}; "
+                                  "measured_at = source repository HEAD date"))
             continue
         if not bench.startswith("MLPerf Inference"):
             skipped[f"benchmark '{bench}' is not supported"] += 1

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
-from hwplan.core.errors import Problem, closest
-from hwplan.core.vocab import (DEVICE_KINDS, ENERGY_METHODS, MEASURED_ENERGY_METHODS, MODES, POWER_SCOPES,
-                               PRECISIONS, SCENARIOS, SOURCES, STATUSES, THROUGHPUT_UNITS)
+from hwplan.core.errors import Problem
+from hwplan.core.vocab import (
+    DEVICE_KINDS,
+    ENERGY_METHODS,
+    MODES,
+    POWER_SCOPES,
+    PRECISIONS,
+    SCENARIOS,
+    SOURCES,
+    STATUSES,
+    THROUGHPUT_UNITS,
+)
 
 MAX_INT = 2**53  # beyond this a float cannot hold every whole number
 
@@ -45,7 +54,8 @@ MEASUREMENT_COLUMNS: tuple[Column, ...] = (
     Column("scenario", "str", required=False, choices=SCENARIOS),
     Column("accuracy_target", "str", required=False, help="e.g. 99 or 99.9 (MLPerf)"),
     Column("precision", "str", choices=PRECISIONS),
-    Column("batch_size", "int", required=False, min=1, help="per device; required unless source is published (MLPerf does not publish it)"),
+    Column("batch_size", "int", required=False, min=1,
+           help="per device; required unless source is published (MLPerf does not publish it)"),
     Column("seq_len", "int", required=False, min=1),
     Column("device", "str", help="catalog id, or 'unknown' with the raw name in device_name"),
     Column("device_name", "str", help="raw device name as reported"),
@@ -84,7 +94,8 @@ KEY_COLUMNS = (
 def _expected(col: Column) -> str:
     if col.choices:
         return "one of " + ", ".join(c for c in col.choices if c) + (" or empty" if "" in col.choices else "")
-    base = {"str": "text", "int": "a whole number", "float": "a number", "datetime": "an ISO 8601 time such as 2026-11-29T04:00:00Z"}[col.kind]
+    base = {"str": "text", "int": "a whole number", "float": "a number",
+            "datetime": "an ISO 8601 time such as 2026-11-29T04:00:00Z"}[col.kind]
     if col.min is not None:
         base += f" {'>' if col.exclusive_min else '>='} {col.min:g}"
     return base
@@ -169,7 +180,7 @@ def _dtype(col: Column) -> str:
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def is_missing(value) -> bool:

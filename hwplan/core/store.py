@@ -16,10 +16,11 @@ import hashlib
 import json
 import secrets
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -187,7 +188,7 @@ class Store:
             import sqlalchemy as sa
 
             return sa.engine.make_url(self.url).render_as_string(hide_password=True)
-        except Exception:  # noqa: BLE001 - only for a message
+        except Exception:
             return "<url>"
 
     @property

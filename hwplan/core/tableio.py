@@ -41,14 +41,17 @@ def read_raw(name: str, data: bytes | None = None, path: str | Path | None = Non
              max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[pd.DataFrame, list[int]]:
     """Parse a file into a string table plus the row numbers a person sees. Raises ValidationError."""
     fmt = file_format(name)
-    size = len(data) if data is not None else os.stat(path).st_size
+    if data is None and path is None:
+        raise HwplanError(f"{name}: give the file's bytes or its path")
+    size = len(data) if data is not None else os.stat(path).st_size  # type: ignore[arg-type]
     if size > max_bytes:
         raise ValidationError([Problem(name, 0, "file", f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit",
                                        "a smaller file, or raise the limit with --max-mb")], "file refused; nothing was stored")
     if size == 0:
-        raise ValidationError([Problem(name, 0, "file", "is empty", "a header row and at least one data row")], "file refused; nothing was stored")
+        raise ValidationError([Problem(name, 0, "file", "is empty", "a header row and at least one data row")],
+                              "file refused; nothing was stored")
     if data is None:
-        data = Path(path).read_bytes()
+        data = Path(path).read_bytes()  # type: ignore[arg-type]
     try:
         if fmt == "csv":
             df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8", on_bad_lines="error",
@@ -58,6 +61,7 @@ def read_raw(name: str, data: bytes | None = None, path: str | Path | None = Non
             df = pd.read_parquet(io.BytesIO(data))
             return df, list(range(1, len(df) + 1))
         text = data.decode("utf-8")
+        records: object
         if fmt == "jsonl":
             records = [json.loads(line) for line in text.splitlines() if line.strip()]
         else:

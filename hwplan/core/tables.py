@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from hwplan.core.errors import StoreError
 from hwplan.core.schema import COLUMNS_BY_NAME
 
 _SA_TYPES = {"str": sa.Text, "datetime": sa.Text, "int": sa.BigInteger, "float": sa.Float}
@@ -46,16 +47,13 @@ meta = sa.Table(
 
 
 def dialect_insert(engine: sa.Engine):
-    name = engine.dialect.name
-    if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from hwplan.core.errors import StoreError
+    """The dialect's INSERT, which knows ON CONFLICT (both dialects load with SQLAlchemy; no driver needed)."""
+    from sqlalchemy.dialects import postgresql, sqlite
 
-        raise StoreError(f"the store supports SQLite and PostgreSQL, not '{name}'")
-    return insert
+    inserts = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+    if engine.dialect.name not in inserts:
+        raise StoreError(f"the store supports SQLite and PostgreSQL, not '{engine.dialect.name}'")
+    return inserts[engine.dialect.name]
 
 
 def insert_ignoring_duplicates(engine: sa.Engine):

@@ -8,8 +8,9 @@ so pandera's import stays off `hwplan plan` and off accelerator boxes that have 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ class Checks:
         out: list[tuple[tuple, Problem]] = []
         seen: set[tuple] = set()
         fc = err.failure_cases
-        for check, column, value, index in zip(fc["check"], fc["column"], fc["failure_case"], fc["index"]):
+        for check, _column, value, index in zip(fc["check"], fc["column"], fc["failure_case"], fc["index"]):
             check = str(check)
             if check == "column_in_schema":  # a column the schema does not have
                 name = str(value)
@@ -150,10 +151,9 @@ def measurement_cells(columns, expected: Callable, max_int: float) -> tuple[pa.D
                 return b | parsed.notna()
             cs.append(chk.check(f"{col.name}:time", when, col.name, lambda v, i: f"'{short(v)}' is not a valid time", exp))
         elif col.choices:
-            allowed = set(col.choices)
-            cs.append(chk.check(f"{col.name}:choice",
-                                lambda s, allowed=allowed: blank(s) | s.astype("string").str.strip().str.lower().isin(allowed),
-                                col.name, lambda v, i: f"'{short(v)}' is not allowed", exp))
+            def chosen(s, allowed=frozenset(col.choices)):
+                return blank(s) | s.astype("string").str.strip().str.lower().isin(allowed)
+            cs.append(chk.check(f"{col.name}:choice", chosen, col.name, lambda v, i: f"'{short(v)}' is not allowed", exp))
         schema_cols[col.name] = pa.Column(None, checks=cs, nullable=True, required=col.required, coerce=False)
     return pa.DataFrameSchema(schema_cols, strict=True), chk
 
@@ -216,7 +216,7 @@ def measurement_rules(clean: pd.DataFrame, raw_throughput_blank: np.ndarray, kno
 # ---- the hardware catalog -------------------------------------------------------------------------------------
 
 def catalog_schema(required: tuple[str, ...], numeric: tuple[str, ...], id_pattern: str, kinds: tuple[str, ...],
-                   alias_owner: dict[str, str]) -> tuple[pa.DataFrameSchema, Checks]:
+                   alias_owner: dict[int, str]) -> tuple[pa.DataFrameSchema, Checks]:
     """Checks of the catalog's text cells (stripped) and numeric cells (raw), and of aliases across rows."""
     chk = Checks()
     cols: dict[str, pa.Column] = {}

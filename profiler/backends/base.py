@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
-
-
 
 
 @dataclass
@@ -54,7 +52,7 @@ def catalog_match(raw_name: str) -> tuple[str | None, str]:
         from hwplan.core.catalog import match_device
 
         found = match_device(raw_name)
-    except Exception as exc:  # noqa: BLE001 - the catalog is data another team edits; discovery must go on
+    except Exception as exc:
         return None, f"catalog unavailable ({exc.__class__.__name__})"
     if found:
         return found, ""
@@ -71,8 +69,8 @@ def catalog_row(catalog_id: str | None) -> dict | None:
         cat = load_catalog(validated=False)  # read as shipped: this box may have no pandera
         if catalog_id not in cat.index:
             return None
-        return {k: v for k, v in cat.loc[catalog_id].items()}
-    except Exception:  # noqa: BLE001
+        return dict(cat.loc[catalog_id].items())
+    except Exception:
         return None
 
 
@@ -93,7 +91,7 @@ def torch_probe(family: str, name: str, kind: str, label: str, include_missing: 
         return find(torch)
     except Absent as why:
         return stand_in(str(why))
-    except Exception as exc:  # noqa: BLE001 - discovery never raises
+    except Exception as exc:
         return stand_in(f"{label} probe failed: {exc.__class__.__name__}: {exc}")
 
 
@@ -103,5 +101,5 @@ def import_torch():
         import torch
 
         return torch
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 
@@ -72,7 +73,7 @@ def _int8_path() -> bool:
         import torch
 
         return any(e in torch.backends.quantized.supported_engines for e in ("x86", "fbgemm", "qnnpack"))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 
@@ -92,13 +93,12 @@ def describe(cpuinfo: dict, cores: int) -> DeviceInfo:
                "vendor": cpuinfo.get("vendor_id", ""), "family": cpuinfo.get("cpu family", ""), "model": cpuinfo.get("model", "")}
     if ghz:
         details["peak_fp32_flops"] = cores * ghz * 1e9 * per_cycle
-        details["peak_note"] = f"{cores} cores x {ghz:.3f} GHz x {per_cycle} FLOP/cycle ({how}); clock as reported, boost not visible"
+        details["peak_note"] = (f"{cores} cores x {ghz:.3f} GHz x {per_cycle} FLOP/cycle ({how}); clock as reported, "
+                                "boost not visible")
     catalog_id, note = catalog_match(name)
     mem = None
-    try:
+    with contextlib.suppress(ValueError, OSError, AttributeError):
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        pass
     return DeviceInfo(id="cpu", name=name, kind="cpu", backend="cpu", available=True,
                       reason=note, catalog_id=catalog_id, torch_device="cpu", count=1,
                       precisions=cpu_precisions(flags, _int8_path()), memory_bytes=mem, details=details)
@@ -114,6 +114,6 @@ def usable_cores() -> int:
 def probe(include_missing: bool = False) -> list[DeviceInfo]:
     try:
         return [describe(read_cpuinfo(), usable_cores())]
-    except Exception as exc:  # noqa: BLE001 - the CPU is always reported, however little is known
+    except Exception as exc:
         return [DeviceInfo(id="cpu", name=platform.processor() or "unknown CPU", kind="cpu", backend="cpu",
                            reason=f"could not read CPU details: {exc}", torch_device="cpu")]

@@ -63,7 +63,7 @@ def nvidia_driver() -> str:
             return v.decode() if isinstance(v, bytes) else str(v)
         finally:
             pynvml.nvmlShutdown()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return ""
 
 

@@ -15,7 +15,7 @@ def _sync() -> None:
 
 
 def probe(include_missing: bool = False) -> list[DeviceInfo]:
-    stand_in = lambda why: [missing("hpu", "Intel Gaudi", "asic", "hpu", why)] if include_missing else []  # noqa: E731
+    stand_in = lambda why: [missing("hpu", "Intel Gaudi", "asic", "hpu", why)] if include_missing else []
     if importlib.util.find_spec("habana_frameworks") is None:
         return stand_in("habana_frameworks (Gaudi software) is not installed")
     try:
@@ -33,5 +33,5 @@ def probe(include_missing: bool = False) -> list[DeviceInfo]:
             out.append(DeviceInfo(id=f"hpu:{i}", name=name, kind="asic", backend="hpu", reason=note, catalog_id=cat,
                                   torch_device=f"hpu:{i}", precisions=("fp32", "bf16", "fp16"), synchronize=_sync))
         return out
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return stand_in(f"HPU probe failed: {exc.__class__.__name__}: {exc}")

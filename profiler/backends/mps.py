@@ -18,7 +18,7 @@ def _chip_name() -> str:
     try:
         out = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True, timeout=5)
         return out.stdout.strip() or platform.processor()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return platform.processor() or "Apple GPU"
 
 

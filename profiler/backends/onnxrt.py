@@ -32,7 +32,8 @@ def describe(providers: list[str], host_cpu_name: str = "", version: str = "") -
             continue
         kind, label, beside = PROVIDERS.get(ep, ("asic", "onnxruntime-" + ep.replace("ExecutionProvider", "").lower(), None))
         name = host_cpu_name if ep == "CPUExecutionProvider" and host_cpu_name else f"{ep} device"
-        cat, note = catalog_match(name) if ep == "CPUExecutionProvider" else (None, "device name not exposed by the provider; rows say 'unknown'")
+        cat, note = (catalog_match(name) if ep == "CPUExecutionProvider"
+                     else (None, "device name not exposed by the provider; rows say 'unknown'"))
         out.append(DeviceInfo(id=f"onnxrt:{ep}", name=name, kind=kind, backend="onnxrt", reason=note, catalog_id=cat,
                               torch_device=None, precisions=("fp32", "int8") if kind == "cpu" else ("fp32", "fp16", "int8"),
                               details={"execution_provider": ep, "row_backend": label, "beside": beside,
@@ -42,7 +43,8 @@ def describe(providers: list[str], host_cpu_name: str = "", version: str = "") -
 
 def probe(include_missing: bool = False) -> list[DeviceInfo]:
     if importlib.util.find_spec("onnxruntime") is None:
-        return [missing("onnxrt", "ONNX Runtime", "asic", "onnxrt", "onnxruntime is not installed (path to FPGA/ASIC providers)")] \
+        return [missing("onnxrt", "ONNX Runtime", "asic", "onnxrt",
+                        "onnxruntime is not installed (path to FPGA/ASIC providers)")] \
             if include_missing else []
     try:
         import onnxruntime as ort
@@ -57,5 +59,6 @@ def probe(include_missing: bool = False) -> list[DeviceInfo]:
                 if ep not in have:
                     found.append(missing(f"onnxrt:{ep}", ep, kind, "onnxrt", "not in this onnxruntime build"))
         return found
-    except Exception as exc:  # noqa: BLE001
-        return [missing("onnxrt", "ONNX Runtime", "asic", "onnxrt", f"onnxruntime probe failed: {exc}")] if include_missing else []
+    except Exception as exc:
+        return ([missing("onnxrt", "ONNX Runtime", "asic", "onnxrt", f"onnxruntime probe failed: {exc}")]
+                if include_missing else [])

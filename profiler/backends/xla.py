@@ -15,7 +15,7 @@ def _sync() -> None:
 
 
 def probe(include_missing: bool = False) -> list[DeviceInfo]:
-    stand_in = lambda why: [missing("xla", "TPU", "tpu", "xla", why)] if include_missing else []  # noqa: E731
+    stand_in = lambda why: [missing("xla", "TPU", "tpu", "xla", why)] if include_missing else []
     if importlib.util.find_spec("torch_xla") is None:
         return stand_in("torch_xla is not installed")
     try:
@@ -32,11 +32,11 @@ def probe(include_missing: bool = False) -> list[DeviceInfo]:
             import torch_xla
 
             name = str(torch_xla.tpu.get_tpu_env().get("TYPE") or hw)  # e.g. v5litepod-8
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         cat, note = catalog_match(name)
         return [DeviceInfo(id=f"xla:{i}", name=name, kind=kind, backend="xla", reason=note, catalog_id=cat,
                            torch_device=str(d), precisions=("fp32", "bf16"), details={"xla_device": str(d)},
                            synchronize=_sync) for i, d in enumerate(devices)]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return stand_in(f"torch_xla probe failed: {exc.__class__.__name__}: {exc}")

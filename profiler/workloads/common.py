@@ -4,8 +4,8 @@ target device, precision casts, one training step."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 from torch import nn
@@ -96,10 +96,11 @@ def check_precision(device, precision: str) -> None:
 def quantize_int8(model: nn.Module, device) -> nn.Module:
     """Dynamic int8 quantisation of Linear layers (torch's CPU int8 path)."""
     if device.torch_device != "cpu":
-        raise Unsupported("torch int8 (dynamic quantisation) runs on CPU only; use onnxruntime or TensorRT for int8 on accelerators")
+        raise Unsupported("torch int8 (dynamic quantisation) runs on CPU only; "
+                          "use onnxruntime or TensorRT for int8 on accelerators")
     try:
         from torch.ao.quantization import quantize_dynamic
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise Unsupported(f"torch has no dynamic quantisation here: {exc}") from exc
     return quantize_dynamic(model.float().eval(), {nn.Linear}, dtype=torch.qint8)
 

@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
 # ---- BERT ------------------------------------------------------------------------------------------
 
 
@@ -91,7 +90,7 @@ class RMSNorm(nn.Module):
 
 def rotary(x: torch.Tensor, start: int, dims: int) -> torch.Tensor:
     """Rotary position embedding on the first `dims` of each head, positions start..start+len."""
-    b, h, s, hd = x.shape
+    _b, _h, s, _hd = x.shape
     half = dims // 2
     inv = 1.0 / (10000 ** (torch.arange(half, device=x.device, dtype=torch.float32) / half))
     ang = torch.arange(start, start + s, device=x.device, dtype=torch.float32)[:, None] * inv[None]

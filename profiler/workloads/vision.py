@@ -89,7 +89,7 @@ class RetinaNet(nn.Module):
         l3, l4, l5 = (lat(c) for lat, c in zip(self.lateral, (c3, c4, c5)))
         l4 = l4 + F.interpolate(l5, size=l4.shape[-2:], mode="nearest")
         l3 = l3 + F.interpolate(l4, size=l3.shape[-2:], mode="nearest")
-        p3, p4, p5 = (conv(l) for conv, l in zip(self.output, (l3, l4, l5)))
+        p3, p4, p5 = (conv(level) for conv, level in zip(self.output, (l3, l4, l5)))
         p6 = self.p6(p5)
         p7 = self.p7(F.relu(p6))
         cls = [self.cls_out(self.cls_tower(p)).flatten(2) for p in (p3, p4, p5, p6, p7)]

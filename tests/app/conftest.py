@@ -56,7 +56,7 @@ class AppServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout_s: float = 60) -> "AppServer":
+    def start(self, timeout_s: float = 60) -> AppServer:
         env = dict(os.environ, HWPLAN_DB=self.db, HWPLAN_CACHE_DIR=self.cache, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen([sys.executable, "-m", "hwplan", "app", "--port", str(self.port), "--db", self.db],
                                      cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

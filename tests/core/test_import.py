@@ -1,17 +1,15 @@
 """`hwplan import`: all rows or none, every problem listed, duplicates kept once, only data formats read."""
 
 import json
-import os
 import pickle
 
 import pandas as pd
-
-from hwplan.core import paths
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hwplan.app.cli import main
+from hwplan.core import paths
 from hwplan.core.errors import ValidationError
 from hwplan.core.ingest import import_into, import_paths
 from hwplan.core.store import Store
@@ -121,7 +119,8 @@ def test_malformed_files_never_traceback_never_partial(tmp_path, payload):
     name, data = payload
     before = store.measurements()
     try:
-        rep = import_into(store, [(name, data, None), ("good.csv", make_rows(2, run_id="pair").to_csv(index=False).encode(), None)])
+        good = make_rows(2, run_id="pair").to_csv(index=False).encode()
+        rep = import_into(store, [(name, data, None), ("good.csv", good, None)])
     except ValidationError as err:
         assert err.problems and all(str(p).count(":") >= 3 for p in err.problems)
         after = store.measurements()

@@ -99,7 +99,7 @@ def test_a_store_from_a_newer_release_is_refused(tmp_path):
     con.execute("UPDATE alembic_version SET version_num = '9999'")
     con.commit()
     con.close()
-    with pytest.raises(StoreError, match="schema revision 9999.*newer release; upgrade hwplan"):
+    with pytest.raises(StoreError, match=r"schema revision 9999.*newer release; upgrade hwplan"):
         Store.open(str(path))
 
 

@@ -1,6 +1,5 @@
 """The Measurement contract: valid rows pass, every bad cell is reported with row and column."""
 
-import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

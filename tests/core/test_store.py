@@ -91,7 +91,7 @@ def _opener(url: str, q) -> None:
         s = Store.open(url)
         s.add_measurements(make_rows(1, run_id=f"opener-{os.getpid()}"))
         q.put("ok")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         q.put(repr(exc))
 
 

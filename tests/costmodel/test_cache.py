@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hwplan.core.store import Store
 from hwplan.costmodel.cache import ModelCache
 from hwplan.costmodel.performance import PerformanceModel
-from hwplan.core.store import Store
 from tests.conftest import make_rows
 
 

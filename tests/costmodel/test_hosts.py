@@ -40,8 +40,8 @@ def host_model(all_rows, cache_dir):
 
 
 def test_host_becomes_a_pseudo_device_with_measured_specs(host_rows):
-    from hwplan.costmodel.specs import add_host_devices, device_table
     from hwplan.core.catalog import load_catalog
+    from hwplan.costmodel.specs import add_host_devices, device_table
 
     cat0 = load_catalog()
     rows, cat, info = add_host_devices(host_rows, cat0)
@@ -96,10 +96,10 @@ def test_planner_ignores_hosts_unless_asked(host_model):
 
 
 def test_per_row_flops_for_reduced_shapes(host_model, host_rows):
+    from hwplan.core.catalog import load_catalog
     from hwplan.costmodel.rows import row_scales, training_rows
     from hwplan.costmodel.specs import add_host_devices
     from hwplan.costmodel.work import NON_LLM_WORK
-    from hwplan.core.catalog import load_catalog
 
     m = host_model
     wl = dict(zip(m.workloads_, m.wl_["flops"]))
@@ -128,11 +128,11 @@ def test_per_row_flops_for_reduced_shapes(host_model, host_rows):
 
 
 def test_overhead_fit_uses_the_hosts_batch_sweeps(host_model, host_rows):
+    from hwplan.core.catalog import load_catalog
     from hwplan.costmodel.efficiency import fit_overhead
+    from hwplan.costmodel.evaluate import overhead_per_pass
     from hwplan.costmodel.rows import training_rows
     from hwplan.costmodel.specs import add_host_devices
-    from hwplan.costmodel.evaluate import overhead_per_pass
-    from hwplan.core.catalog import load_catalog
 
     m = host_model
     fitted = m.overhead_["fitted"]

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwplan.costmodel.api import predict, scaling_curve, predict_curve, supported_precisions
 from hwplan.core.errors import HwplanError, UnknownIdError
+from hwplan.costmodel.api import predict, predict_curve, scaling_curve, supported_precisions
 
 
 def test_llama2_70b_bf16_does_not_fit_one_80gb_device(model):

@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hwplan.core.vocab import PHASES, PRECISIONS
 from hwplan.costmodel.api import Demand, plan, predict
 from hwplan.costmodel.evaluate import SCENARIOS, evaluate, overhead_per_pass
-from hwplan.core.vocab import PHASES
-from hwplan.core.vocab import PRECISIONS
 
 
 @settings(max_examples=60, deadline=None)
@@ -54,8 +53,7 @@ def test_resnet50_on_asics_and_tpus_stays_below_peak(model, device):
 
 def test_single_device_group_effect_shrinks_by_devices_not_rows():
     """A kind effect backed by one device (many rows) keeps 1/4 of its prior scale; by ten devices 10/13."""
-    from hwplan.costmodel.efficiency import GROUP_SUPPORT_N0, SCALES, Design
-    from hwplan.costmodel.efficiency import KINDS
+    from hwplan.costmodel.efficiency import GROUP_SUPPORT_N0, KINDS, SCALES, Design
 
     dev = {"kind": ["gpu"] * 10 + ["asic"], "vendor": [f"v{i}" for i in range(10)] + ["q"],
            "peak": np.full((11, len(PRECISIONS)), 1e14).tolist(), "bw": [1e12] * 11, "year": list(range(2014, 2025))}

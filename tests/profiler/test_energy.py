@@ -10,8 +10,17 @@ from pathlib import Path
 import pytest
 
 from hwplan.profiler.backends.base import DeviceInfo
-from hwplan.profiler.energy import (CounterMeter, EstimatedMeter, NoMeter, Sensor, amdsmi_meter, detect_sensors,
-                                    make_meter, nvml_meter, rapl_meter)
+from hwplan.profiler.energy import (
+    CounterMeter,
+    EstimatedMeter,
+    NoMeter,
+    Sensor,
+    amdsmi_meter,
+    detect_sensors,
+    make_meter,
+    nvml_meter,
+    rapl_meter,
+)
 
 FIX = Path(__file__).parent / "fixtures"
 

@@ -18,7 +18,7 @@ MEASURED = Path(__file__).resolve().parents[2] / "data" / "measured"
 
 def _profiler_files():
     files = [FIX / "profile-cpu-recorded.csv"]
-    files += [p for p in sorted(MEASURED.glob("cpu-*.csv"))]
+    files += sorted(MEASURED.glob("cpu-*.csv"))
     return files
 
 

@@ -65,7 +65,7 @@ def test_a_failing_workload_is_recorded_and_the_suite_goes_on(cpu, tmp_path):
         Case("3d-unet", "inference", "", "fp32", 1, None, "torch-eager", (("vox", 16),)),  # too small for 5 poolings
         Case("gemm", "inference", "", "fp32", 1, 32, "torch-eager"),
     ]
-    summary, csv_sink, _ = _run(cases, cpu, tmp_path)
+    _summary, csv_sink, _ = _run(cases, cpu, tmp_path)
     rows = csv_sink.rows()
     assert list(rows["status"]) == ["failed", "ok"]
     assert "spatial element" in rows["error"].iloc[0]

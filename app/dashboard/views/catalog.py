@@ -83,7 +83,7 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
         payload = store.get_assumptions(pick) or {}
         try:
             engine.make_assumptions(payload)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             st.error(f"Set '{pick}' is invalid: {exc}")
         else:
             st.session_state[common.ASSUMPTIONS_KEY] = payload
@@ -134,7 +134,7 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
             payload["price_overrides"] = po
         try:
             engine.make_assumptions(payload)
-        except Exception as exc:  # noqa: BLE001 - pydantic explains what is wrong
+        except Exception as exc:
             st.error(f"Not applied: {exc}")
             return
         st.session_state[common.ASSUMPTIONS_KEY] = payload

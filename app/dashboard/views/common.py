@@ -20,13 +20,14 @@ def session_assumptions():
     values = st.session_state.get(ASSUMPTIONS_KEY) or {}
     try:
         return engine.make_assumptions(values)
-    except Exception as exc:  # noqa: BLE001 - a bad saved set must not break planning
+    except Exception as exc:
         st.warning(f"The assumption overrides are invalid ({exc}); using the defaults.")
         return engine.make_assumptions({})
 
 
 def assumptions_label() -> str:
-    return st.session_state.get(ASSUMPTIONS_LABEL_KEY) or ("session overrides" if st.session_state.get(ASSUMPTIONS_KEY) else "defaults")
+    overridden = bool(st.session_state.get(ASSUMPTIONS_KEY))
+    return st.session_state.get(ASSUMPTIONS_LABEL_KEY) or ("session overrides" if overridden else "defaults")
 
 
 def basis_badge(basis: str) -> None:
@@ -69,7 +70,7 @@ def save_report_control(kind: str, inputs: dict, plan_result=None, estimates=Non
                 rid = save_report(data.get_store(data.store_url()), title=title.strip(), author=author.strip(), kind=kind,
                                   inputs=inputs, plan_result=plan_result, estimates=estimates, curves=curves,
                                   assumptions=assumptions)
-            except Exception as exc:  # noqa: BLE001 - show, don't crash the page
+            except Exception as exc:
                 st.error(f"The report could not be saved: {exc}")
             else:
                 st.session_state[f"{key}_last_id"] = rid

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from hwplan.app.dashboard import charts, compare_data, data
-from hwplan.core import fmt
 from hwplan.app.dashboard.views import common
+from hwplan.core import fmt
 
 SETUPS_KEY = "compare_setups"
 VERSION_KEY = "compare_editor_version"
@@ -40,7 +40,8 @@ def _apply_edits() -> None:
         rows.pop(int(i))
     for new in edits.get("added_rows") or []:
         if new.get("device"):
-            rows.append({"device": new["device"], "count": int(new.get("count") or 1), "precision": new.get("precision") or "auto"})
+            rows.append({"device": new["device"], "count": int(new.get("count") or 1),
+                         "precision": new.get("precision") or "auto"})
     ss[SETUPS_KEY] = [r for r in rows if r.get("device")][: compare_data.MAX_SETUPS]
     ss[VERSION_KEY] += 1
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import charts, data, engine, state
+from hwplan.app.dashboard import charts, engine, state
+from hwplan.app.dashboard.views import common
 from hwplan.core import fmt
 from hwplan.core.vocab import BASIS_HELP
-from hwplan.app.dashboard.views import common
 
 RANKED_COLUMNS = {
     "rank": st.column_config.NumberColumn("#", width="small"),
@@ -16,7 +16,8 @@ RANKED_COLUMNS = {
     "device_kind": st.column_config.TextColumn("kind", width="small"),
     "throughput_text": st.column_config.TextColumn("throughput"),
     "interval": st.column_config.TextColumn("interval (low–high)"),
-    "basis": st.column_config.TextColumn("basis", help="measured, calibrated (fitted from similar devices) or roofline (specs only)"),
+    "basis": st.column_config.TextColumn(
+        "basis", help="measured, calibrated (fitted from similar devices) or roofline (specs only)"),
     "latency": st.column_config.TextColumn("latency p99"),
     "power": st.column_config.TextColumn("power"),
     "usd_per_month": st.column_config.NumberColumn("USD / month", format="$%.0f"),
@@ -107,7 +108,7 @@ def render() -> None:
         except engine.CostModelUnavailable as exc:
             st.error(str(exc))
             return
-        except Exception as exc:  # noqa: BLE001 - a model error must not take the page down
+        except Exception as exc:
             st.error(f"Planning failed: {exc}")
             return
     result = timed.result
@@ -152,7 +153,8 @@ def render() -> None:
     with b[0]:
         common.basis_badge(str(top["basis"]))
     b[1].caption(f"Interval {fmt.interval(top['low'], top['high'], unit)} · "
-                 + (str(top.get("basis_detail")) if "basis_detail" in ranked and pd.notna(top.get("basis_detail")) else BASIS_HELP.get(str(top["basis"]), "")))
+                 + (str(top.get("basis_detail")) if "basis_detail" in ranked and pd.notna(top.get("basis_detail"))
+                    else BASIS_HELP.get(str(top["basis"]), "")))
     st.info(f"**Why this one:** {result.why}", icon=":material/emoji_events:")
     c = st.columns(2)
     pareto = getattr(result, "pareto", None)

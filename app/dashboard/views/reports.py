@@ -104,7 +104,7 @@ def _table(rows: list[dict[str, str]] | list[list[str]], columns: list[str] | No
 
 def _short_table(rows: list[dict[str, str]]) -> None:
     """A few summary rows, every word visible (st.table wraps; st.dataframe would clip)."""
-    st.table(pd.DataFrame(rows).set_index(list(rows[0])[0]))
+    st.table(pd.DataFrame(rows).set_index(next(iter(rows[0]))))
 
 
 def _when(created_at: str) -> str:

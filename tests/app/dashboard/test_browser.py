@@ -133,7 +133,8 @@ def test_upload_a_good_and_a_bad_file(server, page, shots, tmp_path):
 
 
 def test_compare_setups(server, page, shots):
-    page.goto(server.url + "/compare?workload=resnet50&setups=nvidia-h100-sxm:1:auto,nvidia-a100-sxm-80gb:1:auto,nvidia-l4:2:auto")
+    page.goto(server.url + "/compare?workload=resnet50"
+              "&setups=nvidia-h100-sxm:1:auto,nvidia-a100-sxm-80gb:1:auto,nvidia-l4:2:auto")
     wait_text(page, "Measured against predicted")
     settle(page)
     assert page.get_by_text("2 × nvidia-l4").count() >= 1

@@ -102,7 +102,7 @@ def test_two_sessions_uploading_at_once_lose_nothing(tmp_path):
         try:
             start.wait()
             results[name] = upload(store, [(f"{name}.csv", files[name])])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
         finally:
             store.close()

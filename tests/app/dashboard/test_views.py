@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import REPO
-from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 60
 
 
 def view(name: str):
     def script(name):
-        from hwplan.app.dashboard.views import catalog, compare, plan, profiles  # noqa: F401
+        from hwplan.app.dashboard.views import catalog, compare, plan, profiles
 
         {"plan": plan, "compare": compare, "profiles": profiles, "catalog": catalog}[name].render()
 

@@ -31,8 +31,8 @@ URL_RE = re.compile(r"(?i)(https?:)?//[a-z0-9-]+(\.[a-z0-9-]+)+|\b(?:https?|ftp|
 @functools.lru_cache(maxsize=1)
 def _shared(root: str) -> dict:
     """One seeded store and one fitted model per test session, whichever module asks first."""
-    from hwplan.costmodel.api import fit_models
     from hwplan.core.ingest import seed_store
+    from hwplan.costmodel.api import fit_models
 
     url = f"sqlite:///{root}/store.db"
     store = Store.open(url)
