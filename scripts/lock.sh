@@ -2,16 +2,14 @@
 # Write the two locks from pyproject.toml with a resolver (uv pip compile), with hashes, for CPython 3.11 on
 # x86_64 Linux. requirements.lock: what the dashboard and CLI need (core + postgres + pdf extras).
 # requirements-dev.lock: everything (+ the profile extra and the dev group). torch resolves to the CPU build
-# 2.13.0+cpu, found where pip is configured to look for local wheels (`pip config get global.find-links`, set
-# on this project's machine image), else on the PyTorch CPU index. Neither location is written into the lock.
+# 2.13.0+cpu, found as scripts/lib.sh says (torch_source). Neither location is written into the lock.
 # Run after changing a dependency in pyproject.toml: bash scripts/lock.sh [extra uv options, e.g. --upgrade]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 UV=".venv/bin/uv"
-[ -x "$UV" ] || { echo "run bash scripts/test.sh once first (it installs uv into .venv)" >&2; exit 2; }
-links="$(python3 -m pip config get global.find-links 2>/dev/null || true)"
-if [ -n "$links" ]; then torch_src=(--find-links "$links"); else
-  torch_src=(--extra-index-url https://download.pytorch.org/whl/cpu --index-strategy unsafe-best-match); fi
+[ -x "$UV" ] || { echo "run bash scripts/install.sh first (it puts uv into .venv)" >&2; exit 2; }
+read -r -a torch_src <<< "$(torch_source)"
 common=(--generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-emit-find-links
         --custom-compile-command "bash scripts/lock.sh" -q "$@")
 "$UV" pip compile pyproject.toml --extra postgres --extra pdf --group build "${common[@]}" -o requirements.lock

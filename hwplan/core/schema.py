@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -125,9 +126,11 @@ def validate_measurements(
     rows = row_numbers if row_numbers is not None else list(range(1, n + 1))
     df = df.reset_index(drop=True)
     df.columns = [str(c) for c in df.columns]
-    cells, checks = validation.measurement_cells(MEASUREMENT_COLUMNS, _expected, MAX_INT)
-    problems = validation.validate(cells, checks, df, file, rows, COLUMN_NAMES)
-    out = _typed(df)
+    cells, checks = _cell_schema()
+    facts = validation.CellFacts(df)
+    with facts.active():
+        problems = validation.validate(cells, checks, df, file, rows, COLUMN_NAMES)
+    out = _typed(df, facts)
     raw_tp_blank = (_blank(df["throughput"]) if "throughput" in df.columns else out["throughput"].isna()).to_numpy()
     if n:
         rules, rule_checks = validation.measurement_rules(out, raw_tp_blank, known_workloads, known_devices)
@@ -135,8 +138,17 @@ def validate_measurements(
     return out, problems
 
 
-def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    """The table with exactly COLUMN_NAMES, each of its type; cells that do not parse become missing."""
+@lru_cache(maxsize=1)
+def _cell_schema():
+    """The pandera schema of single cells: built once (it depends only on MEASUREMENT_COLUMNS)."""
+    from hwplan.core import validation
+
+    return validation.measurement_cells(MEASUREMENT_COLUMNS, _expected, MAX_INT)
+
+
+def _typed(df: pd.DataFrame, facts) -> pd.DataFrame:
+    """The table with exactly COLUMN_NAMES, each of its type; cells that do not parse become missing.
+    `facts` (validation.CellFacts) holds what was derived from each column for its checks."""
     n = len(df)
     out = pd.DataFrame(index=range(n))
     for col in MEASUREMENT_COLUMNS:
@@ -144,24 +156,19 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
             out[col.name] = pd.Series([pd.NA] * n, dtype=_dtype(col))
             continue
         raw = df[col.name]
-        blank = _blank(raw)
+        blank = pd.Series(facts.blank(col.name), index=df.index)
         if col.kind in ("int", "float"):
-            num = pd.to_numeric(raw.where(~blank), errors="coerce")
-            nonfinite = (~blank) & ~num.isna() & ~np.isfinite(num.astype(float))
-            num = num.where(~nonfinite)
+            num = pd.Series(facts.number(col.name), index=df.index)
+            num = num.where(np.isfinite(num))
             if col.kind == "int":
                 num = num.where(~(~num.isna() & (num.abs() > MAX_INT)))
                 out[col.name] = num.where(~num.isna() & ~(num != np.floor(num.fillna(0)))).astype("Int64")
             else:
                 out[col.name] = num.astype("Float64")
         elif col.kind == "datetime":
-            text = raw.astype("string").str.strip()
-            parsed = pd.to_datetime(text.where(~blank), errors="coerce", utc=True, format="ISO8601")
-            out[col.name] = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").astype("string")
+            out[col.name] = facts.time(col.name).dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").astype("string")
         else:
-            text = raw.astype("string").str.strip()
-            if col.choices:
-                text = text.str.lower()
+            text = facts.lower(col.name) if col.choices else raw.astype("string").str.strip()
             out[col.name] = text.where(~blank, "" if not col.required else text)
     return out[list(COLUMN_NAMES)]
 

@@ -131,16 +131,15 @@ class Store:
 
     def _migrate(self, engine: sa.Engine) -> None:
         """Bring the schema to SCHEMA_REVISION in one transaction, one opener at a time: SQLite takes the write
-        lock first (BEGIN IMMEDIATE), PostgreSQL an advisory lock. A store of 0.1.0 (tables, no version) is
-        stamped as the baseline first. Alembic is imported only when there is something to do."""
+        lock first (BEGIN IMMEDIATE), PostgreSQL an advisory lock. A new, empty store gets the current tables and
+        is stamped at SCHEMA_REVISION (Alembic's advice for new databases; a test checks the migrations build the
+        same tables); a store with tables is upgraded by the migrations, one of 0.1.0 (no version) stamped as the
+        baseline first. Alembic is imported only when there is a migration to run."""
         import sqlalchemy as sa
 
         with engine.connect() as conn:
             if self._revision(conn) == SCHEMA_REVISION:
                 return
-        from alembic import command
-        from alembic.config import Config
-
         lock_engine = engine
         if engine.dialect.name == "sqlite":  # pysqlite would not begin a transaction before DDL: do it ourselves
             lock_engine = sa.create_engine(self.url, future=True, connect_args={"timeout": 60, "isolation_level": None})
@@ -152,6 +151,12 @@ class Store:
                 current = self._revision(conn)
                 if current == SCHEMA_REVISION:
                     return
+                if current is None and not sa.inspect(conn).has_table("measurements"):
+                    self._create_current(conn)
+                    return
+                from alembic import command
+                from alembic.config import Config
+
                 cfg = Config()
                 cfg.set_main_option("script_location", str(files("hwplan.core") / "migrations"))
                 cfg.attributes["connection"] = conn
@@ -166,6 +171,16 @@ class Store:
         finally:
             if lock_engine is not engine:
                 lock_engine.dispose()
+
+    @staticmethod
+    def _create_current(conn) -> None:
+        """A new store at the current revision: the tables, Alembic's stamp, a first data version."""
+        from hwplan.core import tables as t
+
+        t.metadata.create_all(conn)
+        t.alembic_version.create(conn)
+        conn.execute(t.alembic_version.insert().values(version_num=SCHEMA_REVISION))
+        conn.execute(t.meta.insert().values(key=DATA_VERSION_KEY, value=secrets.token_hex(12)))
 
     @staticmethod
     def _revision(conn) -> str | None:

@@ -46,6 +46,12 @@ meta = sa.Table(
 )
 
 
+# Alembic's own bookkeeping table, for stamping a store created at the current revision (not part of `metadata`,
+# which is what the migrations must build).
+alembic_version = sa.Table("alembic_version", sa.MetaData(),
+                           sa.Column("version_num", sa.String(32), primary_key=True))
+
+
 def dialect_insert(engine: sa.Engine):
     """The dialect's INSERT, which knows ON CONFLICT (both dialects load with SQLAlchemy; no driver needed)."""
     from sqlalchemy.dialects import postgresql, sqlite

@@ -8,6 +8,7 @@ so pandera's import stays off `hwplan plan` and off accelerator boxes that have 
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -110,57 +111,119 @@ def short(value, limit: int = 60) -> str:
 
 # ---- Measurement rows ---------------------------------------------------------------------------------------
 
+class CellFacts:
+    """What the checks (and the typing) of a column need, derived once per column of one table: whether each cell
+    is blank, its number, its time, its stripped lower-case text. The cell schema is built once and reads these
+    through `current_facts()` while `validate` runs inside `with facts.active():`."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.df = df
+        self._memo: dict[tuple[str, str], Any] = {}
+
+    def _get(self, what: str, col: str, make: Callable[[], Any]) -> Any:
+        key = (what, col)
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def blank(self, col: str) -> np.ndarray:
+        return self._get("blank", col, lambda: blank(self.df[col]).to_numpy(dtype=bool))
+
+    def number(self, col: str) -> np.ndarray:
+        """float64; NaN where blank or not a number (inf stays inf)."""
+        raw = self.df[col]
+        return self._get("number", col, lambda: pd.to_numeric(raw.where(~self.blank(col)), errors="coerce")
+                         .astype(float).to_numpy())
+
+    def time(self, col: str) -> pd.Series:
+        raw = self.df[col]
+        return self._get("time", col, lambda: pd.to_datetime(raw.astype("string").str.strip().where(~self.blank(col)),
+                                                             errors="coerce", utc=True, format="ISO8601"))
+
+    def lower(self, col: str) -> pd.Series:
+        return self._get("lower", col, lambda: self.df[col].astype("string").str.strip().str.lower())
+
+    def active(self):
+        return _FactsScope(self)
+
+
+_FACTS: contextvars.ContextVar[CellFacts] = contextvars.ContextVar("hwplan_cell_facts")
+
+
+class _FactsScope:
+    def __init__(self, facts: CellFacts):
+        self.facts = facts
+
+    def __enter__(self) -> CellFacts:
+        self.token = _FACTS.set(self.facts)
+        return self.facts
+
+    def __exit__(self, *exc) -> None:
+        _FACTS.reset(self.token)
+
+
+def current_facts() -> CellFacts:
+    return _FACTS.get()
+
+
+def _mask(s: pd.Series, ok: np.ndarray) -> pd.Series:
+    return pd.Series(ok, index=s.index)
+
+
 def measurement_cells(columns, expected: Callable, max_int: float) -> tuple[pa.DataFrameSchema, Checks]:
-    """Checks of each cell on its own (raw values as read from the file)."""
+    """Checks of each cell on its own (raw values as read from the file), built once; run inside
+    `CellFacts(df).active()`, so every check of a column shares what was derived from it."""
     chk = Checks()
     schema_cols = {}
+    F = current_facts
     for col in columns:
         exp = expected(col)
         chk.wording[f"{col.name}:missing"] = Wording(col.name, lambda v, i: "required column is missing", exp)
         cs = []
         if col.required:
-            cs.append(chk.check(f"{col.name}:empty", lambda s: ~blank(s), col.name, lambda v, i: "is empty", exp))
+            cs.append(chk.check(f"{col.name}:empty", lambda s: _mask(s, ~F().blank(s.name)), col.name,
+                                lambda v, i: "is empty", exp))
         if col.kind in ("int", "float"):
             def finite(s):
-                num = as_number(s)
-                return blank(s) | (num.notna() & np.isfinite(num.astype(float)))
+                num = F().number(s.name)
+                return _mask(s, F().blank(s.name) | np.isfinite(num))
             cs.append(chk.check(f"{col.name}:number", finite, col.name,
                                 lambda v, i: f"'{short(v)}' is not a finite number", exp))
             if col.kind == "int":
-                cs.append(chk.check(f"{col.name}:huge", lambda s: ~(_finite_num(s).abs() > max_int).fillna(False),
-                                    col.name, lambda v, i: f"{short(v)} is too large", f"a whole number below {max_int:.0e}"))
+                def small(s):
+                    num = F().number(s.name)
+                    return _mask(s, ~(np.isfinite(num) & (np.abs(num) > max_int)))
+                cs.append(chk.check(f"{col.name}:huge", small, col.name, lambda v, i: f"{short(v)} is too large",
+                                    f"a whole number below {max_int:.0e}"))
 
                 def whole(s):
-                    num = _finite_num(s)
-                    num = num.where(~(num.abs() > max_int))
-                    return ~(num.notna() & (num != np.floor(num.fillna(0)))).fillna(False)
+                    num = _usable(F().number(s.name), max_int)
+                    return _mask(s, ~(np.isfinite(num) & (num != np.floor(np.nan_to_num(num)))))
                 cs.append(chk.check(f"{col.name}:whole", whole, col.name, lambda v, i: f"{v} is not a whole number", exp))
             if col.min is not None:
                 def _at_least_min(s, col=col):
-                    num = _finite_num(s)
-                    if col.kind == "int":
-                        num = num.where(~(num.abs() > max_int))
-                    low = (num <= col.min) if col.exclusive_min else (num < col.min)
-                    return ~(num.notna() & low).fillna(False)
+                    num = F().number(s.name)
+                    num = _usable(num, max_int) if col.kind == "int" else np.where(np.isfinite(num), num, np.nan)
+                    with np.errstate(invalid="ignore"):
+                        low = (num <= col.min) if col.exclusive_min else (num < col.min)
+                    return _mask(s, ~(np.isfinite(num) & low))
                 cs.append(chk.check(f"{col.name}:range", _at_least_min, col.name, lambda v, i: f"{v} is out of range", exp))
         elif col.kind == "datetime":
             def when(s):
-                b = blank(s)
-                parsed = pd.to_datetime(s.astype("string").str.strip().where(~b), errors="coerce", utc=True,
-                                        format="ISO8601")
-                return b | parsed.notna()
+                return _mask(s, F().blank(s.name) | F().time(s.name).notna().to_numpy())
             cs.append(chk.check(f"{col.name}:time", when, col.name, lambda v, i: f"'{short(v)}' is not a valid time", exp))
         elif col.choices:
             def chosen(s, allowed=frozenset(col.choices)):
-                return blank(s) | s.astype("string").str.strip().str.lower().isin(allowed)
+                return _mask(s, F().blank(s.name) | F().lower(s.name).isin(allowed).fillna(False).to_numpy(dtype=bool))
             cs.append(chk.check(f"{col.name}:choice", chosen, col.name, lambda v, i: f"'{short(v)}' is not allowed", exp))
         schema_cols[col.name] = pa.Column(None, checks=cs, nullable=True, required=col.required, coerce=False)
     return pa.DataFrameSchema(schema_cols, strict=True), chk
 
 
-def _finite_num(s: pd.Series) -> pd.Series:
-    num = as_number(s)
-    return num.where(np.isfinite(num.astype(float)))
+def _usable(num: np.ndarray, max_int: float) -> np.ndarray:
+    """Finite and within what a float holds exactly (larger ones are reported as too large, nothing else)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(num) & (np.abs(num) <= max_int), num, np.nan)
 
 
 def measurement_rules(clean: pd.DataFrame, raw_throughput_blank: np.ndarray, known_workloads: set[str] | None,
