@@ -17,4 +17,4 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 bash scripts/check.sh
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n 2 "$@"

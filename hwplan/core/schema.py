@@ -102,11 +102,6 @@ def _expected(col: Column) -> str:
     return base
 
 
-def _blank(series: pd.Series) -> pd.Series:
-    s = series.astype("string")
-    return s.isna() | (s.str.strip() == "")
-
-
 def validate_measurements(
     df: pd.DataFrame,
     file: str = "<table>",
@@ -131,7 +126,7 @@ def validate_measurements(
     with facts.active():
         problems = validation.validate(cells, checks, df, file, rows, COLUMN_NAMES)
     out = _typed(df, facts)
-    raw_tp_blank = (_blank(df["throughput"]) if "throughput" in df.columns else out["throughput"].isna()).to_numpy()
+    raw_tp_blank = facts.blank("throughput") if "throughput" in df.columns else out["throughput"].isna().to_numpy()
     if n:
         rules, rule_checks = validation.measurement_rules(out, raw_tp_blank, known_workloads, known_devices)
         problems += validation.validate(rules, rule_checks, out, file, rows, COLUMN_NAMES)
