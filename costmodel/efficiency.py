@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from hwplan.core.vocab import DEVICE_KINDS, PRECISIONS
+from hwplan.costmodel.evaluate import OVERHEAD_PRIOR_BASIS, overhead_per_pass
 
 DEFAULT_EC0 = 0.7        # matmul efficiency prior when no gemm row exists for the device or its kind (assumption)
 DEFAULT_EM0 = 0.8        # achievable fraction of spec memory bandwidth (assumption; STREAM-like copies reach 80-90%)
@@ -85,8 +86,6 @@ def fit_overhead(rows: pd.DataFrame, model, min_batches: int = OVERHEAD_MIN_BATC
     least OVERHEAD_MIN_BATCHES batch sizes, latency_p50 = o + b x tau is fitted by least squares; the
     device's factor is the median of o / prior over its groups (clipped to 0.05-20). Other devices keep
     the prior (factor 1)."""
-    from hwplan.costmodel.evaluate import OVERHEAD_PRIOR_BASIS, overhead_per_pass
-
     D = len(model.devices_)
     mult = np.ones(D)
     out = {"mult": mult.tolist(), "basis": "prior by kind (" + OVERHEAD_PRIOR_BASIS + ")", "fitted": {}}

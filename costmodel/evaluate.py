@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from hwplan.core.errors import HwplanError
 from hwplan.core.vocab import BYTES_PER_VALUE, MODES, PRECISIONS, QUALITY
 
 SCENARIOS = ("offline", "server", "training")  # the model's regimes: index 2 is a training step
@@ -122,8 +123,6 @@ def precision_allowed(m: Fitted, w: int) -> np.ndarray:
 
 def scenario_index(scenario: str, mode: str) -> int:
     """The model's regime for a request: 0 offline, 1 server (inference), 2 a training step."""
-    from hwplan.core.errors import HwplanError
-
     if mode not in MODES:
         raise HwplanError(f"mode '{mode}' is not known; use {' or '.join(MODES)}")
     if mode == "training":

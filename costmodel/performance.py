@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hwplan.core.catalog import load_catalog, load_workloads
 from hwplan.core.errors import UnknownIdError
 from hwplan.core.fmt import number
 from hwplan.core.vocab import BASES, DEVICE_KINDS, ESTIMATED_ENERGY_METHODS, PRECISIONS
@@ -192,8 +193,6 @@ class PerformanceModel(EstimatorParams):
 
     def _tables(self, meas: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame]:
         """Catalog (+ measured hosts as pseudo-devices), device arrays and work facts."""
-        from hwplan.core.catalog import load_catalog, load_workloads
-
         cat = load_catalog() if self.catalog is None else self.catalog
         wls = load_workloads() if self.workloads is None else self.workloads
         meas, cat, host_info = add_host_devices(meas, cat)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hwplan.core.catalog import load_catalog, load_workloads
 from hwplan.core.vocab import BASES, MICRO_BENCHMARKS
 from hwplan.costmodel import CODE_VERSION
 from hwplan.costmodel.evaluate import Evaluation, evaluate
@@ -66,8 +67,6 @@ def _held_out(split: str, train: pd.DataFrame, test: pd.DataFrame, catalog, work
 
 def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, workloads: pd.DataFrame | None = None,
                    max_devices: int | None = None) -> dict:
-    from hwplan.core.catalog import load_catalog, load_workloads
-
     t0 = time.perf_counter()
     cat = load_catalog() if catalog is None else catalog
     wls = load_workloads() if workloads is None else workloads

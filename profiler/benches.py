@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gc
 import io
+import logging
 import os
 import tempfile
+import warnings
 
 import torch
 
@@ -151,8 +153,6 @@ def _onnx_step(case: Case, device, cache: ModelCache, factory, inputs):
         model = cache.get(case, key, lambda: build(factory, "cpu", "fp32", "inference"))
         cpu_inputs = tuple(_to_cpu(x) for x in inputs)
         buf = io.BytesIO()
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(_Flat(model, inputs), tuple(_flatten(cpu_inputs)), buf, dynamo=False, input_names=names,
@@ -172,7 +172,6 @@ def _onnx_step(case: Case, device, cache: ModelCache, factory, inputs):
                 quantize_dynamic(src, dst, weight_type=QuantType.QInt8)
                 with open(dst, "rb") as fh:
                     return fh.read()
-        import logging
 
         logging.getLogger().setLevel(logging.ERROR)
         model_bytes = cache.get(case, ("onnx", "int8"), quantise)

@@ -6,6 +6,9 @@ import platform
 import sys
 from importlib import metadata
 
+from hwplan.profiler.devices import detect_devices
+from hwplan.profiler.energy import EstimatedMeter, NoMeter, detect_sensors, make_meter
+
 PACKAGES = ("torch", "numpy", "pandas", "scikit-learn", "SQLAlchemy", "alembic", "pandera", "streamlit", "plotly", "nvidia-ml-py",
             "amdsmi", "onnxruntime", "psycopg", "fpdf2", "kaleido", "playwright")
 
@@ -21,9 +24,6 @@ def package_versions() -> dict[str, str | None]:
 
 
 def doctor_report() -> dict:
-    from hwplan.profiler.devices import detect_devices
-    from hwplan.profiler.energy import detect_sensors
-
     devices = detect_devices(include_missing=True)
     sensors = detect_sensors()
     return {
@@ -38,8 +38,6 @@ def doctor_report() -> dict:
 
 def energy_plan(device, sensors) -> dict:
     """How `hwplan profile` would get energy on this device: a sensor, an estimate (and from what), or none."""
-    from hwplan.profiler.energy import EstimatedMeter, NoMeter, make_meter
-
     name = f"{device.backend}:{device.name}"
     try:
         meter = make_meter(device, sensors)

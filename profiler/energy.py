@@ -12,12 +12,16 @@ Every reading carries its `method`; an estimate is always `estimated-tdp`, never
 
 from __future__ import annotations
 
+import ctypes.util
 import glob
 import importlib.util
 import os
 import resource
 import time
 from dataclasses import dataclass
+
+from hwplan.core.catalog import load_catalog
+from hwplan.profiler.backends.base import catalog_row
 
 RAPL_GLOB = "/sys/class/powercap/intel-rapl:[0-9]*"
 
@@ -78,8 +82,6 @@ def _amdsmi_sensor() -> Sensor:
 
 def _amd_library_present() -> bool:
     """amdsmi prints to stdout when its C library is missing; look for the library first to keep `doctor` clean."""
-    import ctypes.util
-
     rocm = os.environ.get("ROCM_PATH", "/opt/rocm")
     return bool(ctypes.util.find_library("amd_smi")) or any(
         os.path.exists(os.path.join(rocm, d, "libamd_smi.so")) for d in ("lib", "lib64"))
@@ -249,7 +251,6 @@ def make_meter(device, sensors: list[Sensor] | None = None):
         estimate = _cpu_estimate(device)
         if estimate is not None:
             return estimate
-    from hwplan.profiler.backends.base import catalog_row
 
     row = catalog_row(device.catalog_id)
     board = _num(row.get("board_power_w")) if row else None
@@ -272,8 +273,6 @@ def _cpu_estimate(device) -> EstimatedMeter | None:
     same family stands in, and the note says so. None when nothing in the catalog fits.
     """
     try:
-        from hwplan.core.catalog import load_catalog
-
         cat = load_catalog(validated=False)  # read as shipped: this box may have no pandera
     except Exception:
         return None

@@ -4,14 +4,18 @@ its reason, and the suite goes on."""
 
 from __future__ import annotations
 
+import os
 import platform
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 
 from hwplan.core.schema import utc_now_iso
+from hwplan.profiler.energy import make_meter
 from hwplan.profiler.errors import TimeLimitExceeded, Unsupported
+from hwplan.profiler.sinks import row_key
 from hwplan.profiler.suite import Case, suite_config
 from hwplan.profiler.timing import Budget, Timing, measure
 
@@ -43,8 +47,6 @@ def software_string(device) -> str:
     if device.details.get("driver"):
         parts.append(f"driver {device.details['driver']}")
     try:
-        from importlib.metadata import version
-
         parts.append(f"onnxruntime {version('onnxruntime')}")
     except Exception:
         pass
@@ -54,8 +56,6 @@ def software_string(device) -> str:
 def _load_note() -> str:
     """The host's 1-minute load average against its cores: a shared machine's timings should say so."""
     try:
-        import os
-
         load, cores = os.getloadavg()[0], os.cpu_count() or 1
     except (OSError, AttributeError):
         return ""
@@ -122,8 +122,6 @@ class Runner:
         return self._sw[device.id]
 
     def key_of(self, case: Case, device) -> tuple:
-        from hwplan.profiler.sinks import row_key
-
         return row_key(self.base_row(case, device, expected_device_count(case, device)))
 
     # -- running ------------------------------------------------------------------------------------------
@@ -138,7 +136,6 @@ class Runner:
 
     def _run(self, cases: list[Case], device, summary: RunSummary, budget: Budget | None) -> RunSummary:
         from hwplan.profiler.benches import ModelCache
-        from hwplan.profiler.energy import make_meter
 
         cache = ModelCache()
         cache.context["allreduce_sizes"] = [c.seq_len for c in cases if c.workload == "allreduce"]

@@ -12,7 +12,16 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pandas as pd
+
+from hwplan.core.schema import COLUMN_NAMES
+from hwplan.profiler import sinks
+from hwplan.profiler.devices import detect_devices, select_devices
+from hwplan.profiler.energy import detect_sensors
 from hwplan.profiler.errors import ProfileError
+from hwplan.profiler.progress import Progress
+from hwplan.profiler.runner import Runner, RunSummary
+from hwplan.profiler.suite import plan_cases, suite_config
 
 
 @dataclass(frozen=True)
@@ -44,39 +53,32 @@ def new_run_id(host: str | None = None) -> str:
 
 def open_sinks(out: str | None, db: str | None) -> list:
     """The CSV (`out`) and the store (`db`, $HWPLAN_DB, or the default store when SQLAlchemy is installed)."""
-    from hwplan.profiler.sinks import CsvSink, StoreSink, sqlalchemy_available
-
-    sinks: list = []
+    opened: list = []
     if out:
-        sinks.append(CsvSink(out).open())
+        opened.append(sinks.CsvSink(out).open())
     db = db or os.environ.get("HWPLAN_DB", "").strip() or None
     if db:
-        sinks.append(StoreSink(db).open())  # asked for explicitly: a failure to open is an error
-    elif sqlalchemy_available():
-        sinks.append(StoreSink(None).open())
-    if not sinks:
+        opened.append(sinks.StoreSink(db).open())  # asked for explicitly: a failure to open is an error
+    elif sinks.sqlalchemy_available():
+        opened.append(sinks.StoreSink(None).open())
+    if not opened:
         raise ProfileError("nowhere to write: SQLAlchemy is not installed, so give --out FILE.csv "
                            "(or install SQLAlchemy and use --db URL)")
-    return sinks
+    return opened
 
 
-def reconcile(sinks: list, run_id: str) -> set:
+def reconcile(opened: list, run_id: str) -> set:
     """Keys already measured in this run, after copying rows one sink has and another lacks (a kill can land
     between the CSV write and the store write)."""
-    import pandas as pd
-
-    from hwplan.core.schema import COLUMN_NAMES
-    from hwplan.profiler.sinks import row_key
-
     rows_by_sink = []
-    for s in sinks:
+    for s in opened:
         df = s.rows(run_id)
-        rows_by_sink.append({row_key(r): r for r in df.to_dict("records")})
+        rows_by_sink.append({sinks.row_key(r): r for r in df.to_dict("records")})
     everything: dict = {}
     for rows in rows_by_sink:
         for k, r in rows.items():
             everything.setdefault(k, r)
-    for s, rows in zip(sinks, rows_by_sink):
+    for s, rows in zip(opened, rows_by_sink):
         missing = [everything[k] for k in everything if k not in rows]
         if missing:
             clean = pd.DataFrame(missing, columns=list(COLUMN_NAMES)).astype(object)
@@ -86,8 +88,6 @@ def reconcile(sinks: list, run_id: str) -> set:
 
 def choose_devices(wanted: tuple[str, ...]) -> list:
     """The devices to profile: those asked for, else every one found, one of each (backend, name)."""
-    from hwplan.profiler.devices import detect_devices, select_devices
-
     devices = select_devices(list(wanted) or None, detect_devices())
     if wanted:
         return devices
@@ -101,25 +101,20 @@ def choose_devices(wanted: tuple[str, ...]) -> list:
 
 def run_profile(req: ProfileRequest, announce=None):
     """Measure the suite on each chosen device; returns the RunSummary. `announce(text)` hears the plan."""
-    from hwplan.profiler.energy import detect_sensors
-    from hwplan.profiler.progress import Progress
-    from hwplan.profiler.runner import Runner, RunSummary
-    from hwplan.profiler.suite import plan_cases, suite_config
-
     devices = choose_devices(req.devices)
     plans = [(d, plan_cases(req.suite, d, list(req.workloads) or None)) for d in devices]
-    sinks = open_sinks(req.out, req.db)
+    opened = open_sinks(req.out, req.db)
     run_id = req.resume or new_run_id()
-    done = reconcile(sinks, run_id) if req.resume else set()
+    done = reconcile(opened, run_id) if req.resume else set()
     if req.resume and not done:
-        where = ", ".join(s.describe() for s in sinks)
+        where = ", ".join(s.describe() for s in opened)
         raise ProfileError(f"run '{req.resume}' has no rows in {where}; check the id, or start a new run without --resume")
     total = sum(len(c) for _, c in plans)
     progress = Progress(total, enabled=req.progress)
     if announce:
         announce(f"hwplan profile: run {run_id}, {total} case(s) on {', '.join(d.id for d, _ in plans)}; writing to "
-                 + ", ".join(s.describe() for s in sinks))
-    runner = Runner(run_id, sinks, source_ref=req.source_ref(), time_limit_s=req.time_limit_s, progress=progress,
+                 + ", ".join(s.describe() for s in opened))
+    runner = Runner(run_id, opened, source_ref=req.source_ref(), time_limit_s=req.time_limit_s, progress=progress,
                     done_keys=done, sensors=detect_sensors())
     summary = RunSummary(run_id)
     try:

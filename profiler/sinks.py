@@ -7,15 +7,16 @@ imported lazily, so a GPU box with only torch, numpy and pandas can still write 
 from __future__ import annotations
 
 import csv
+import io
 import os
 from pathlib import Path
 
-from hwplan.core.schema import COLUMN_NAMES, KEY_COLUMNS
+import pandas as pd
 
-try:
-    from pandas import NA as _NA
-except ImportError:  # pragma: no cover - pandas is required by hwplan.core.schema anyway
-    _NA = object()
+from hwplan.core.schema import COLUMN_NAMES, KEY_COLUMNS
+from hwplan.profiler.errors import ProfileError
+
+_NA = pd.NA
 
 
 def row_key(row: dict) -> tuple:
@@ -41,8 +42,6 @@ class CsvSink:
             with self.path.open(newline="", encoding="utf-8") as fh:
                 header = next(csv.reader(fh), [])
             if header != list(COLUMN_NAMES):
-                from hwplan.profiler.errors import ProfileError
-
                 raise ProfileError(f"{self.path} exists with other columns; give a new --out file or the Measurement CSV it was")
         else:
             with self.path.open("w", newline="", encoding="utf-8") as fh:
@@ -53,8 +52,6 @@ class CsvSink:
 
     def write(self, rows: list[dict]) -> None:
         # One write call per group of rows, then fsync: a kill leaves whole rows or a cut-off tail that open() removes.
-        import io
-
         buf = io.StringIO()
         w = csv.writer(buf)
         for r in rows:
@@ -65,8 +62,6 @@ class CsvSink:
             os.fsync(fh.fileno())
 
     def rows(self, run_id: str | None = None):
-        import pandas as pd
-
         if not self.path.exists():
             return pd.DataFrame(columns=list(COLUMN_NAMES))
         df = pd.read_csv(self.path, dtype=str, keep_default_na=False)
@@ -100,8 +95,6 @@ class StoreSink:
         return self
 
     def write(self, rows: list[dict]) -> None:
-        import pandas as pd
-
         self.store.add_measurements(pd.DataFrame(rows, columns=list(COLUMN_NAMES)), file="profiler")
 
     def rows(self, run_id: str | None = None):

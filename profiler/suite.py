@@ -6,8 +6,10 @@ case measures k layers at true width or a reduced resolution, and `Bench.scale` 
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 
+from hwplan.core.errors import UnknownIdError
 from hwplan.profiler.errors import ProfileError
 from hwplan.profiler.timing import Budget
 
@@ -119,8 +121,6 @@ def plan_cases(suite: str, device, workloads: list[str] | None = None) -> list[C
     wanted = list(workloads) if workloads else list(SUITE_WORKLOADS)
     bad = [w for w in wanted if w not in SUITE_WORKLOADS]
     if bad:
-        from hwplan.core.errors import UnknownIdError
-
         raise UnknownIdError("workload", bad[0], SUITE_WORKLOADS)
     onnx_only = device.torch_device is None
     precisions = [p for p in (cfg.precisions or device.precisions) if p in device.precisions or onnx_only]
@@ -193,8 +193,6 @@ def plan_cases(suite: str, device, workloads: list[str] | None = None) -> list[C
 def _ort_backend(device) -> str | None:
     """The onnxruntime backend label for this device, if onnxruntime has a provider for it."""
     try:
-        import importlib.util
-
         if importlib.util.find_spec("onnxruntime") is None:
             return None
         if device.torch_device is None:

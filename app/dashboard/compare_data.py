@@ -1,7 +1,7 @@
 """Tables the Compare page draws, built from estimates, curves, the catalog and stored rows.
 
 No Streamlit here. Display arithmetic only (units, FLOP/s from throughput x work per unit);
-every prediction comes from the cost model through hwplan.app.dashboard.engine.
+every prediction comes from the cost model's api.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hwplan.app.dashboard import engine
 from hwplan.core.vocab import BYTES_PER_VALUE, PRECISIONS
+from hwplan.costmodel import api
 
 PEAK_COLUMN = {"fp32": "fp32_tflops", "tf32": "tf32_tflops", "bf16": "bf16_tflops", "fp16": "fp16_tflops",
                "fp8": "fp8_tflops", "int8": "int8_tops"}
@@ -52,7 +52,7 @@ def estimates(model, workload: str, setups: list[dict], mode: str, assumptions) 
     ests, errors = [], []
     for s in setups:
         try:
-            ests.append(engine.predict(model, workload, s["device"], count=int(s["count"]), precision=s["precision"],
+            ests.append(api.predict(model, workload, s["device"], count=int(s["count"]), precision=s["precision"],
                                        mode=mode, assumptions=assumptions))
             errors.append("")
         except Exception as exc:
@@ -66,7 +66,7 @@ def curves(model, workload: str, setups: list[dict], assumptions, mode: str = "i
     for s in setups:
         precs = None if s["precision"] == "auto" else [s["precision"]]
         try:
-            df = engine.api().predict_curve(model, workload, s["device"], count=int(s["count"]), precisions=precs,
+            df = api.predict_curve(model, workload, s["device"], count=int(s["count"]), precisions=precs,
                                             assumptions=assumptions, mode=mode)
         except Exception:
             continue
@@ -79,7 +79,7 @@ def scaling(model, workload: str, setups: list[dict], mode: str = "inference") -
     frames = []
     for s in setups:
         try:
-            df = engine.api().scaling_curve(model, workload, s["device"], list(SCALING_COUNTS), precision=s["precision"],
+            df = api.scaling_curve(model, workload, s["device"], list(SCALING_COUNTS), precision=s["precision"],
                                             mode=mode)
         except Exception:
             continue
@@ -107,7 +107,7 @@ def measured_vs_predicted(model, meas: pd.DataFrame, workload: str, devices: lis
         batch = None if pd.isna(r.batch_size) else int(r.batch_size)
         scenario = r.scenario if r.scenario in ("offline", "server") else "offline"
         try:
-            e = engine.api().predict(model, workload, r.device, count=int(r.device_count), precision=r.precision,
+            e = api.predict(model, workload, r.device, count=int(r.device_count), precision=r.precision,
                                      batch=batch, scenario=scenario, mode=mode)
         except Exception:
             continue

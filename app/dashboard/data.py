@@ -14,7 +14,11 @@ import time
 import pandas as pd
 import streamlit as st
 
+from hwplan.core import catalog as tables
 from hwplan.core import paths
+from hwplan.core.ingest import seed_store
+from hwplan.core.store import Store
+from hwplan.costmodel.cache import DEFAULT
 
 
 def store_url() -> str:
@@ -24,16 +28,12 @@ def store_url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def get_store(url: str):
-    from hwplan.core.store import Store
-
     return Store.open(url)
 
 
 @st.cache_resource(show_spinner="Loading the shipped published and measured results (first start only)…")
 def ensure_seeded(url: str, data_version: str) -> dict:
     """Seed the store from data/ once per data version; returns what happened."""
-    from hwplan.core.ingest import seed_store
-
     t0 = time.perf_counter()
     res = seed_store(get_store(url))
     return {"inserted": res.inserted if res else 0, "already": res is None, "seconds": time.perf_counter() - t0}
@@ -63,16 +63,12 @@ def measurements(url: str, version: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def catalog(mtime: float) -> pd.DataFrame:
-    from hwplan.core.catalog import load_catalog
-
-    return load_catalog()
+    return tables.load_catalog()
 
 
 @st.cache_data(show_spinner=False)
 def workloads(mtime: float) -> pd.DataFrame:
-    from hwplan.core.catalog import load_workloads
-
-    return load_workloads()
+    return tables.load_workloads()
 
 
 def catalog_mtime() -> float:
@@ -93,8 +89,6 @@ def load_workloads() -> pd.DataFrame:
 
 def model(url: str | None = None):
     """The fitted model for the current store contents, with a spinner while it fits."""
-    from hwplan.costmodel.cache import DEFAULT
-
     url = url or store_url()
     store = get_store(url)
     key = (url, store.data_version())

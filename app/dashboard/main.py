@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hwplan.app.dashboard import data
-from hwplan.app.dashboard.views import catalog, compare, plan, profiles
+from hwplan.app.dashboard.views import catalog, compare, plan, profiles, reports
 
 try:  # the hosted "Deploy" button means nothing for a local planner
     st.set_option("client.toolbarMode", "viewer")
@@ -18,25 +18,8 @@ st.set_page_config(page_title="hwplan: capacity planner for AI hardware", page_i
                    layout="wide", initial_sidebar_state="expanded")
 
 
-def reports_page() -> None:
-    """The Reports page from app/views/reports.py, or a clear empty state until it exists."""
-    try:
-        from hwplan.app.dashboard.views import reports
-    except ImportError:
-        st.title("Reports")
-        st.info("No saved reports yet. Plan or compare setups, then use **Save report** to keep a frozen copy "
-                "you can share by link.", icon=":material/bookmarks:")
-        return
-    reports.render_list()
-
-
 def saved_report(report_id: str) -> None:
     st.link_button("← Open the dashboard", "./", type="tertiary")
-    try:
-        from hwplan.app.dashboard.views import reports
-    except ImportError:
-        st.error(f"Report '{report_id}' cannot be shown: reports are not available in this build.")
-        return
     reports.render_saved(report_id)
 
 
@@ -53,7 +36,7 @@ def main() -> None:
         st.Page(compare.render, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
         st.Page(profiles.render, title="Profiles", icon=":material/upload_file:", url_path="profiles"),
         st.Page(catalog.render, title="Catalog", icon=":material/memory:", url_path="catalog"),
-        st.Page(reports_page, title="Reports", icon=":material/bookmarks:", url_path="reports"),
+        st.Page(reports.render_list, title="Reports", icon=":material/bookmarks:", url_path="reports"),
     ]
     st.navigation(pages, position="top").run()
 

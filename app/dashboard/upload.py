@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from hwplan.core.errors import HwplanError, Problem, ValidationError
+from hwplan.core.ingest import import_into
 from hwplan.core.tableio import DEFAULT_MAX_BYTES, FORMATS
 
 ACCEPTED_TYPES = ("csv", "json", "jsonl", "parquet")
@@ -34,8 +35,6 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 
 def upload(store, files: list[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_BYTES) -> UploadOutcome:
     """Validate every file; store every row in one transaction only if none has a problem."""
-    from hwplan.core.ingest import import_into
-
     if not files:
         return UploadOutcome(False, summary="no file given")
     pre: list[Problem] = []

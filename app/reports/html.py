@@ -14,7 +14,9 @@ import json
 import re
 from functools import lru_cache
 
+from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from plotly.offline import get_plotlyjs
 
 from hwplan.app import palette
 from hwplan.app.reports.detail import detail_tables
@@ -63,15 +65,11 @@ def _json_for_script(obj: object) -> str:
 
 @lru_cache(maxsize=1)
 def plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
     return get_plotlyjs()
 
 
 @lru_cache(maxsize=1)
 def _template():
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
     env = Environment(loader=PackageLoader("hwplan.app.reports", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True), keep_trailing_newline=True)
     env.filters["plain"] = plain

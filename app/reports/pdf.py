@@ -17,6 +17,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
 from hwplan.app.reports.detail import Table, detail_tables
 from hwplan.app.reports.model import Chart, Snapshot
@@ -113,8 +114,6 @@ class _Doc(FPDF):
 
 
 def _heading_style(family: str, size: float):
-    from fpdf.fonts import FontFace
-
     return FontFace(family=family, emphasis="BOLD", size_pt=size, fill_color=(235, 240, 246))
 
 

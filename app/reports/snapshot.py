@@ -26,6 +26,9 @@ from hwplan.app.reports.model import KINDS, PlanPart, Snapshot
 from hwplan.core import paths
 from hwplan.core.catalog import load_catalog, load_workloads
 from hwplan.core.errors import HwplanError
+from hwplan.core.vocab import DEVICE_KINDS
+from hwplan.costmodel.api import Demand, plan
+from hwplan.costmodel.assumptions import Assumptions
 
 # secrets.token_urlsafe(24): 24 random bytes = 192 bits, 32 characters of [A-Za-z0-9_-].
 ID_BYTES = 24
@@ -115,8 +118,6 @@ def _plan_part(plan_result: Any) -> PlanPart | None:
 
 
 def _assumptions_table(assumptions: Any, plan_result: Any) -> list[dict[str, Any]]:
-    from hwplan.costmodel.assumptions import Assumptions
-
     a = assumptions if assumptions is not None else _get(plan_result, "assumptions")
     if a is None:
         a = Assumptions()
@@ -286,10 +287,6 @@ def load_report(store, report_id: object) -> Snapshot | None:
 
 def plan_snapshot(store, model, inputs: dict, title: str, author: str = "") -> Snapshot:
     """Run the plan these inputs describe (workload, throughput and plan options) and freeze it, not stored."""
-    from hwplan.core.vocab import DEVICE_KINDS
-    from hwplan.costmodel.api import Demand, plan
-    from hwplan.costmodel.assumptions import Assumptions
-
     if not inputs.get("workload") or inputs.get("throughput") is None:
         raise HwplanError("give --workload and --throughput (and any plan option), or --id of a saved report")
     if inputs.get("kinds"):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from hwplan.core import paths
 from hwplan.core.catalog import load_catalog, load_workloads
-from hwplan.core.errors import ValidationError
+from hwplan.core.errors import Problem, ValidationError
 from hwplan.core.store import AddResult, Store
 from hwplan.core.tableio import DEFAULT_MAX_BYTES, LoadedTable, load_file
 
@@ -72,17 +74,11 @@ def import_paths(store: Store, files: list[str | Path], max_bytes: int = DEFAULT
 
 
 def _missing(p: Path):
-    from hwplan.core.errors import Problem
-
     return Problem(str(p), 0, "file", "does not exist or is not a file", "a path to a .csv, .json or .parquet file")
 
 
 def seed_store(store: Store, force: bool = False) -> AddResult | None:
     """Load the shipped results (data/published_results.csv, data/measured/*) once per data version."""
-    import hashlib
-
-    from hwplan.core import paths
-
     files = [p for p in [paths.PUBLISHED_CSV, *sorted(paths.MEASURED_DIR.glob("*.csv"))] if p.exists()]
     digest = hashlib.sha256()
     for p in files:

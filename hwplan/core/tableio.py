@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hwplan.core import published
 from hwplan.core.errors import HwplanError, Problem, ValidationError
 from hwplan.core.schema import COLUMN_NAMES, validate_measurements
 
@@ -111,7 +112,6 @@ def load_file(name: str, data: bytes | None = None, path: str | Path | None = No
         raw, rows = read_raw(name, data=data, path=path, max_bytes=max_bytes)
     except ValidationError as err:
         return LoadedTable(name, pd.DataFrame(columns=list(COLUMN_NAMES)), err.problems)
-    from hwplan.core import published
 
     if published.is_published_table(raw):
         mapped, skipped = published.map_published(raw, source_name=name)

@@ -19,6 +19,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from hwplan.core.errors import Problem, closest
+from hwplan.core.vocab import MEASURED_ENERGY_METHODS
 
 Message = Callable[[Any, int], str]  # (the cell's raw value, its position) -> what is wrong
 
@@ -237,7 +238,6 @@ def measurement_rules(clean: pd.DataFrame, raw_throughput_blank: np.ndarray, kno
     status = clean["status"].astype("string").fillna("")
     ok = status == "ok"
     pub = clean["source"].astype("string").fillna("") == "published"
-    from hwplan.core.vocab import MEASURED_ENERGY_METHODS
 
     rules = [
         chk.check("rule:throughput", lambda d: ~(ok & pd.Series(raw_throughput_blank, index=d.index)), "throughput",

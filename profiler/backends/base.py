@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hwplan.core.catalog import load_catalog, match_device
+
 
 @dataclass
 class DeviceInfo:
@@ -49,8 +51,6 @@ def missing(id_: str, name: str, kind: str, backend: str, reason: str) -> Device
 def catalog_match(raw_name: str) -> tuple[str | None, str]:
     """(catalog id or None, note). Never raises: a broken or missing catalog only means 'no match'."""
     try:
-        from hwplan.core.catalog import match_device
-
         found = match_device(raw_name)
     except Exception as exc:
         return None, f"catalog unavailable ({exc.__class__.__name__})"
@@ -64,8 +64,6 @@ def catalog_row(catalog_id: str | None) -> dict | None:
     if not catalog_id:
         return None
     try:
-        from hwplan.core.catalog import load_catalog
-
         cat = load_catalog(validated=False)  # read as shipped: this box may have no pandera
         if catalog_id not in cat.index:
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import platform
 
@@ -66,8 +67,6 @@ def cpu_precisions(flags: set[str], int8: bool) -> tuple[str, ...]:
 def _int8_path() -> bool:
     """True when torch has a quantized CPU engine (dynamic int8 Linear) or ONNX Runtime is installed."""
     try:
-        import importlib.util
-
         if importlib.util.find_spec("onnxruntime") is not None:
             return True
         import torch

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 from hwplan.profiler.backends.base import DeviceInfo, catalog_match, missing
+from hwplan.profiler.backends.cpu import read_cpuinfo
 
 # provider -> (device kind, backend label in rows, the torch backend it runs beside or None if it is its own device)
 PROVIDERS = {
@@ -48,8 +49,6 @@ def probe(include_missing: bool = False) -> list[DeviceInfo]:
             if include_missing else []
     try:
         import onnxruntime as ort
-
-        from hwplan.profiler.backends.cpu import read_cpuinfo
 
         found = describe(list(ort.get_available_providers()), " ".join((read_cpuinfo().get("model name") or "").split()),
                          ort.__version__)

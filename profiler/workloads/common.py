@@ -3,6 +3,7 @@ target device, precision casts, one training step."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,8 +108,6 @@ def quantize_int8(model: nn.Module, device) -> nn.Module:
 
 def autocast(device, precision: str, mode: str):
     """Mixed precision for training steps (fp32 master weights); a no-op context otherwise."""
-    import contextlib
-
     if mode == "training" and precision in ("bf16", "fp16"):
         dev_type = (device.torch_device or "cpu").split(":")[0]
         return torch.autocast(device_type=dev_type, dtype=DTYPES[precision])

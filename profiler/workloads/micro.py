@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 
+import hwplan
 from hwplan.profiler.timing import Timing
 from hwplan.profiler.workloads.common import DTYPES, Bench
 
@@ -77,12 +80,9 @@ def run_allreduce(sizes: list[int], world: int, device_type: str = "cpu", reps: 
                   timeout_s: float = 300.0) -> dict[int, Timing]:
     """All-reduce in `world` spawned processes; rank 0's per-call times per message size."""
     backend = "nccl" if device_type == "cuda" else "gloo"
-    # Children import this module by name from the parent's sys.path. onnxruntime.quantization appends its
-    # `transformers` folder, which holds a `profiler.py`, so put the folder holding our package first.
-    import sys
-    from pathlib import Path
-
-    root = str(Path(__file__).resolve().parents[2])
+    # Children import this module by name from the parent's sys.path: put the folder holding the `hwplan`
+    # package first (a checkout run with PYTHONPATH, as on an accelerator box, has it nowhere else).
+    root = str(Path(hwplan.__file__).resolve().parents[1])
     saved = list(sys.path)
     sys.path.insert(0, root)
     try:

@@ -110,8 +110,8 @@ def test_suites_cover_every_workload(cpu):
 
 
 def test_allreduce_workers_find_this_package_after_onnx_quantisation(monkeypatch):
-    """onnxruntime.quantization puts a folder with its own `profiler.py` on sys.path; spawned ranks must still
-    import this package (as they do when started from the `hwplan` console script)."""
+    """Spawned ranks import hwplan from where the parent found it, with the repository taken off sys.path and
+    onnxruntime.quantization's folders put on it (as when started from the `hwplan` console script)."""
     import sys
 
     pytest.importorskip("onnxruntime.quantization")

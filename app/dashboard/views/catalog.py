@@ -7,6 +7,8 @@ import streamlit as st
 
 from hwplan.app.dashboard import charts, data, engine
 from hwplan.app.dashboard.views import common
+from hwplan.core.schema import utc_now_iso
+from hwplan.costmodel.assumptions import DEFAULT_SOURCES, Assumptions
 
 SPEC_CHOICES = {
     "bf16_tflops": ("Peak BF16 (dense)", "TFLOP/s"),
@@ -100,7 +102,7 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
         for col, name in zip(cols, ENV_FIELDS):
             label, lo, hi, step = ENV_LABELS[name]
             values[name] = col.number_input(label, min_value=lo, max_value=hi, step=step, value=float(getattr(cur, name)),
-                                            help=engine.assumptions_class().model_fields[name].description + ". Default "
+                                            help=Assumptions.model_fields[name].description + ". Default "
                                             f"{getattr(defaults, name):g}: " + _source(name))
         st.markdown("**Price overrides** (empty = the catalog's price)")
         overrides = cur.price_overrides
@@ -143,7 +145,6 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
             if not (name or "").strip():
                 st.error("Give the set a name to save it.")
                 return
-            from hwplan.core.schema import utc_now_iso
 
             store.put_assumptions(name.strip()[:200], utc_now_iso(), payload)
             label = f"set '{name.strip()[:200]}'"
@@ -156,8 +157,6 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
 
 
 def _source(name: str) -> str:
-    from hwplan.costmodel.assumptions import DEFAULT_SOURCES
-
     return DEFAULT_SOURCES.get(name, "")
 
 

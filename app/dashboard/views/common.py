@@ -7,6 +7,7 @@ import streamlit as st
 
 from hwplan.app import palette
 from hwplan.app.dashboard import data, engine
+from hwplan.app.reports.snapshot import save_report
 from hwplan.core.vocab import BASIS_HELP
 
 ASSUMPTIONS_KEY = "assumptions"            # dict of Assumptions fields (session overrides)
@@ -58,11 +59,6 @@ def save_report_control(kind: str, inputs: dict, plan_result=None, estimates=Non
                         key: str = "save") -> None:
     """Title + button that saves a frozen report and shows its link."""
     with st.popover("Save report", icon=":material/bookmark_add:"):
-        try:
-            from hwplan.app.reports.snapshot import save_report
-        except ImportError:
-            st.info("Saving reports is not available in this build yet.")
-            return
         title = st.text_input("Title", key=f"{key}_title", placeholder="e.g. Q3 inference fleet for resnet50")
         author = st.text_input("Author", key=f"{key}_author", value="")
         if st.button("Save", key=f"{key}_button", type="primary", disabled=not (title or "").strip()):
@@ -81,10 +77,6 @@ def save_report_control(kind: str, inputs: dict, plan_result=None, estimates=Non
             st.code(f"?report={rid}", language=None)
 
 
-def cost_model_or_stop():
-    """The fitted model, or a clear message and stop when the cost model cannot be loaded."""
-    try:
-        return data.model()
-    except engine.CostModelUnavailable as exc:
-        st.error(f"{exc}. Planning and comparing need it; Profiles and Catalog still work.")
-        st.stop()
+def cost_model():
+    """The performance model fitted on the store's rows (from the cost model's cache)."""
+    return data.model()

@@ -82,7 +82,7 @@ def render() -> None:
         st.info("Add at least two setups to compare.")
         if not setups:
             return
-    model = common.cost_model_or_stop()
+    model = common.cost_model()
     assumptions = common.session_assumptions()
     ests, errors = compare_data.estimates(model, wid, setups, mode, assumptions)
 

@@ -100,14 +100,11 @@ def render() -> None:
     if not inputs.kinds:
         st.warning("Pick at least one device kind in the sidebar.")
         return
-    model = common.cost_model_or_stop()
+    model = common.cost_model()
     assumptions = common.session_assumptions()
     with st.spinner("Ranking setups…"):
         try:
             timed = engine.run_plan(model, inputs, assumptions=assumptions, top=10)
-        except engine.CostModelUnavailable as exc:
-            st.error(str(exc))
-            return
         except Exception as exc:
             st.error(f"Planning failed: {exc}")
             return

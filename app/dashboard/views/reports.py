@@ -13,7 +13,13 @@ import re
 import pandas as pd
 import streamlit as st
 
+from hwplan.app.reports.detail import detail_tables
+from hwplan.app.reports.export import render
 from hwplan.app.reports.markdown import md as _md_export
+from hwplan.app.reports.snapshot import is_valid_id, load_report
+from hwplan.app.reports.summary import build_summary
+from hwplan.core.paths import default_db_url
+from hwplan.core.store import Store
 
 NOT_FOUND = "report not found"
 _CONFIRM_KEY = "reports_confirm_delete"
@@ -26,15 +32,12 @@ def md(text: object) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _open_store(url: str):
-    from hwplan.core.store import Store
-
     return Store.open(url)
 
 
 def _store(store=None):
     if store is not None:
         return store
-    from hwplan.core.paths import default_db_url
 
     return _open_store(default_db_url())
 
@@ -47,8 +50,6 @@ def file_stem(title: str) -> str:
 
 def render_list(store=None) -> None:
     """Every saved report with title, author and date; open, or delete after confirming."""
-    from hwplan.app.reports.snapshot import is_valid_id
-
     store = _store(store)
     st.title("Reports")
     st.caption("Saved reports are frozen snapshots: they show the plan exactly as saved, even after the "
@@ -86,8 +87,6 @@ def render_list(store=None) -> None:
 
 
 def _downloads(snap) -> None:
-    from hwplan.app.reports.export import render
-
     stem = file_stem(snap.title)
     cols = st.columns(4)
     for col, (label, fmt, ext, mime) in zip(cols, (
@@ -113,10 +112,6 @@ def _when(created_at: str) -> str:
 
 def render_saved(report_id: str, store=None) -> None:
     """One saved report, read-only, exactly as saved; or only 'report not found'."""
-    from hwplan.app.reports.detail import detail_tables
-    from hwplan.app.reports.snapshot import load_report
-    from hwplan.app.reports.summary import build_summary
-
     snap = load_report(_store(store), report_id)
     if snap is None:
         st.error(NOT_FOUND)
