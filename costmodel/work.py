@@ -17,6 +17,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from hwplan.core.fmt import number
 from hwplan.core.vocab import QUALITY
 
 # Non-LLM work facts (per sample). flops = 2 x multiply-accumulates. basis says how each was got.
@@ -111,10 +112,10 @@ def workload_table(workloads: pd.DataFrame, measurements: pd.DataFrame | None = 
             if (w in measured_flops and measured_flops[w] > 0 and facts.get("profiler_flops_true_shape")
                     and not facts.get("keep_analytic_flops")):
                 t["flops"][i] = measured_flops[w]
-                b = (f"profiler rows' flops_per_unit (median {measured_flops[w]:.3g}; the profiler ran this "
+                b = (f"profiler rows' flops_per_unit (median {number(measured_flops[w])}; the profiler ran this "
                      f"workload's true shape); else: {b}")
             elif w in measured_flops and measured_flops[w] > 0:
-                b += (f"; the profiler's rows count {measured_flops[w]:.3g} per unit of the shape they ran (reduced "
+                b += (f"; the profiler's rows count {number(measured_flops[w])} per unit of the shape they ran (reduced "
                       "or padded): used for those rows only")
             basis.append(b)
     return {"ids": ids, "basis": basis, **{k: v.tolist() for k, v in t.items()},
