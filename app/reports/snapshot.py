@@ -45,7 +45,11 @@ EVIDENCE_COLUMNS = (
 # ---- ids ---------------------------------------------------------------------------------------
 
 def new_report_id() -> str:
-    return secrets.token_urlsafe(ID_BYTES)
+    """A fresh id that never starts with '-', so `hwplan report --id <id>` cannot read it as an option."""
+    while True:
+        report_id = secrets.token_urlsafe(ID_BYTES)
+        if report_id[0] != "-":
+            return report_id
 
 
 def is_valid_id(report_id: object) -> bool:

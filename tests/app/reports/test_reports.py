@@ -85,6 +85,13 @@ def test_ids_have_at_least_128_random_bits_and_a_strict_format():
         assert not is_valid_id(bad)
 
 
+def test_new_ids_never_start_with_a_dash_so_the_cli_can_take_them(monkeypatch):
+    # one base64url id in 64 starts with '-', which argparse reads as an option (a CI failure)
+    draws = iter(["-" + "a" * 31, "-" + "b" * 31, "c" * 32])
+    monkeypatch.setattr("hwplan.app.reports.snapshot.secrets.token_urlsafe", lambda n: next(draws))
+    assert new_report_id() == "c" * 32
+
+
 def test_snapshot_holds_everything_the_issue_lists(saved):
     rid, snap = saved
     assert isinstance(snap, Snapshot) and snap.id == rid and snap.title == XSS
