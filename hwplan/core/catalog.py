@@ -11,17 +11,19 @@ import pandas as pd
 
 from hwplan.core import paths
 from hwplan.core.errors import Problem, UnknownIdError, ValidationError
-from hwplan.core.vocab import DEVICE_KINDS
+from hwplan.core.vocab import DEVICE_KINDS, TOPOLOGIES
 
 CATALOG_NUMERIC = (
     "launch_year", "cores", "fp32_tflops", "tf32_tflops", "bf16_tflops", "fp16_tflops", "fp8_tflops",
     "int8_tops", "mem_gb", "mem_bw_gbs", "interconnect_gbs", "board_power_w", "idle_power_w",
-    "price_usd", "cloud_usd_per_hour",
+    "price_usd", "cloud_usd_per_hour", "fp4_tflops", "link_gbs_per_direction", "devices_per_node", "scaleup_domain",
+    "scaleout_gbs_per_direction", "pcie_gbs_per_direction",
 )
 CATALOG_TEXT = (
     "id", "vendor", "model", "kind", "cloud_provider", "cloud_region", "cloud_price_date",
-    "aliases", "source", "notes",
+    "aliases", "source", "notes", "topology",
 )
+CATALOG_CHOICES = {"topology": TOPOLOGIES}
 CATALOG_REQUIRED = ("id", "vendor", "model", "kind", "source")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9.]+)*$")
 
@@ -44,11 +46,12 @@ def validate_catalog(df: pd.DataFrame, file: str = "catalog.csv") -> tuple[pd.Da
             if key in seen and seen[key] != dev:
                 owners.setdefault(i, []).append(f"'{a}' is also an alias of '{seen[key]}'")
             seen[key] = dev
-    checked = out[list(CATALOG_REQUIRED) + ["aliases"]].join(df[list(CATALOG_NUMERIC)].reset_index(drop=True))
+    checked = out[list(CATALOG_REQUIRED) + ["aliases", *CATALOG_CHOICES]].join(
+        df[list(CATALOG_NUMERIC)].reset_index(drop=True))
     schema, checks = validation.catalog_schema(CATALOG_REQUIRED, CATALOG_NUMERIC, ID_PATTERN.pattern, DEVICE_KINDS,
-                                               {i: "; ".join(m) for i, m in owners.items()})
+                                               {i: "; ".join(m) for i, m in owners.items()}, CATALOG_CHOICES)
     problems = validation.validate(schema, checks, checked, file, [i + 2 for i in range(len(out))],
-                                   CATALOG_REQUIRED + CATALOG_NUMERIC + ("aliases",))
+                                   CATALOG_REQUIRED + CATALOG_NUMERIC + ("aliases", *CATALOG_CHOICES))
     return out, problems
 
 

@@ -283,10 +283,16 @@ def measurement_rules(clean: pd.DataFrame, raw_throughput_blank: np.ndarray, kno
 # ---- the hardware catalog -------------------------------------------------------------------------------------
 
 def catalog_schema(required: tuple[str, ...], numeric: tuple[str, ...], id_pattern: str, kinds: tuple[str, ...],
-                   alias_owner: dict[int, str]) -> tuple[pa.DataFrameSchema, Checks]:
-    """Checks of the catalog's text cells (stripped) and numeric cells (raw), and of aliases across rows."""
+                   alias_owner: dict[int, str], choices: dict[str, tuple[str, ...]] | None = None
+                   ) -> tuple[pa.DataFrameSchema, Checks]:
+    """Checks of the catalog's text cells (stripped) and numeric cells (raw), of closed sets (`choices`: column ->
+    allowed values, empty allowed) and of aliases across rows."""
     chk = Checks()
     cols: dict[str, pa.Column] = {}
+    for c, allowed in (choices or {}).items():
+        cols[c] = pa.Column(None, nullable=True, checks=[chk.check(
+            f"{c}:choice", lambda s, allowed=allowed: (s == "") | s.isin(allowed), c,
+            lambda v, i: f"'{v}' is not one of the known values", "one of " + ", ".join(allowed) + " or empty")])
     for c in required:
         cs = [chk.check(f"{c}:empty", lambda s: s != "", c, lambda v, i: "is empty", "a value; every row needs it")]
         if c == "id":

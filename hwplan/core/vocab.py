@@ -9,19 +9,37 @@ Units: every numeric column or field carries its unit in its name and is SI (`_s
 from __future__ import annotations
 
 # ---- numeric formats ------------------------------------------------------------------------------------
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
-BYTES_PER_VALUE = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
-# Numeric quality, higher is more accurate: a workload allows every precision at or above its
-# `lowest_precision` (data/workloads.csv).
-QUALITY = {"int8": 0, "fp8": 1, "fp16": 2, "bf16": 2, "tf32": 3, "fp32": 4}
-# The catalog column holding a device's dense peak for each precision (TFLOP/s, or TOP/s for int8).
-PEAK_COLUMN = {
-    "fp32": "fp32_tflops", "tf32": "tf32_tflops", "bf16": "bf16_tflops",
-    "fp16": "fp16_tflops", "fp8": "fp8_tflops", "int8": "int8_tops",
-}
+# The formats are data (data/formats.csv, with sources): bits per weight (scales included), the precision
+# whose peak runs the matrix products, the default KV-cache format, and the numeric quality (higher is more
+# accurate: a workload allows every format at or above its `lowest_precision` in data/workloads.csv).
+def _formats() -> dict[str, dict[str, str]]:
+    import csv
+    from importlib.resources import files
+
+    with (files("hwplan.data") / "formats.csv").open(newline="") as f:
+        return {r["precision"]: r for r in csv.DictReader(f)}
+
+
+FORMATS = _formats()
+PRECISIONS = tuple(FORMATS)
+BYTES_PER_VALUE = {p: float(f["weight_bits"]) / 8 for p, f in FORMATS.items()}  # weights, per value
+COMPUTE_PRECISION = {p: f["compute"] for p, f in FORMATS.items()}  # whose peak runs the matrix products
+KV_PRECISION = {p: f["kv_cache"] for p, f in FORMATS.items()}      # default KV-cache format
+QUALITY = {p: int(f["quality"]) for p, f in FORMATS.items()}
+# The catalog column holding a device's dense peak for each precision's matrix products (TFLOP/s, or TOP/s
+# for int8); a weight-only format (int4 = W4A16) runs at the peak of its compute precision.
+_PEAK_OF = {"fp32": "fp32_tflops", "tf32": "tf32_tflops", "bf16": "bf16_tflops", "fp16": "fp16_tflops",
+            "fp8": "fp8_tflops", "int8": "int8_tops", "fp4": "fp4_tflops"}
+PEAK_COLUMN = {p: _PEAK_OF[COMPUTE_PRECISION[p]] for p in PRECISIONS}
+PEAK_COLUMNS = tuple(dict.fromkeys(PEAK_COLUMN.values()))  # each catalog peak column once
 
 # ---- devices --------------------------------------------------------------------------------------------
 DEVICE_KINDS = ("cpu", "gpu", "tpu", "fpga", "asic")
+# How the devices of a node (or a scale-up domain) connect, for collectives (hwplan.costmodel.serving):
+# nvswitch / switch = every device reaches every other at full link speed; mesh = point-to-point links to each
+# peer (a group of k gets (k - 1) / (node - 1) of them); bridge = pairs joined by a bridge, PCIe beyond;
+# pcie = through the host; torus = a 2D/3D torus of chip-to-chip links (TPU ICI).
+TOPOLOGIES = ("nvswitch", "mesh", "bridge", "pcie", "torus", "switch")
 
 # ---- the Measurement row --------------------------------------------------------------------------------
 SOURCES = ("profiler", "upload", "published")
