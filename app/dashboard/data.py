@@ -41,7 +41,7 @@ def ensure_seeded(url: str, data_version: str) -> dict:
 
 def data_files_version() -> str:
     """Names, sizes and mtimes of the shipped data files: changes when data/ changes."""
-    files = [paths.CATALOG_CSV, paths.WORKLOADS_CSV, paths.PUBLISHED_CSV, *sorted(paths.MEASURED_DIR.glob("*.csv"))]
+    files = [paths.CATALOG_CSV, paths.WORKLOADS_CSV, *paths.PUBLISHED_FILES, *sorted(paths.MEASURED_DIR.glob("*.csv"))]
     parts = []
     for p in files:
         if p.exists():

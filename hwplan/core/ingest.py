@@ -79,7 +79,7 @@ def _missing(p: Path):
 
 def seed_store(store: Store, force: bool = False) -> AddResult | None:
     """Load the shipped results (data/published_results.csv, data/measured/*) once per data version."""
-    files = [p for p in [paths.PUBLISHED_CSV, *sorted(paths.MEASURED_DIR.glob("*.csv"))] if p.exists()]
+    files = [p for p in [*paths.PUBLISHED_FILES, *sorted(paths.MEASURED_DIR.glob("*.csv"))] if p.exists()]
     digest = hashlib.sha256()
     for p in files:
         digest.update(p.name.encode())

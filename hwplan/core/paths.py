@@ -12,6 +12,9 @@ WORKLOADS_CSV = DATA_DIR / "workloads.csv"
 PUBLISHED_CSV = DATA_DIR / "published_results.csv"
 MEASURED_DIR = DATA_DIR / "measured"
 RAW_MLPERF_CSV = DATA_DIR / "raw" / "mlperf_inference_v3.0_v3.1.csv"  # source of PUBLISHED_CSV (data/raw/README.md)
+PUBLISHED_SERVING_CSV = DATA_DIR / "published_serving.csv"  # LLM serving tables beyond MLPerf, mapped from RAW_SERVING
+RAW_SERVING = (DATA_DIR / "raw" / "serving_tensorrt_llm.csv", DATA_DIR / "raw" / "serving_other.csv")
+PUBLISHED_FILES = (PUBLISHED_CSV, PUBLISHED_SERVING_CSV)  # what a new store is seeded with (plus MEASURED_DIR)
 
 
 def default_db_url() -> str:

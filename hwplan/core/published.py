@@ -12,7 +12,7 @@ from collections import Counter
 import pandas as pd
 
 from hwplan.core.catalog import alias_map, load_catalog, load_workloads
-from hwplan.core.vocab import PEAK_COLUMN
+from hwplan.core.vocab import PEAK_COLUMN, PRECISIONS
 
 PUBLISHED_COLUMNS = {"benchmark", "round", "model", "scenario", "system", "accelerator", "accelerator_count", "value",
                      "unit", "source"}
@@ -208,3 +208,89 @@ def _row(r, line, device, catalog, *, workload, precision, count, throughput, un
         "error": "",
         "notes": notes,
     }
+
+
+# ---- LLM serving tables (vendor performance tables: TensorRT-LLM perf overview, ROCm, Gaudi, TPU) ----------------
+
+SERVING_COLUMNS = {"benchmark", "software", "software_date", "model", "workload", "accelerator", "device", "device_count",
+                   "tensor_parallel", "pipeline_parallel", "expert_parallel", "precision", "kv_precision", "input_len",
+                   "output_len", "concurrency", "metric", "value", "ttft_ms", "tpot_ms", "source", "notes"}
+# metric -> (counts output tokens only, per device)
+SERVING_METRICS = {"output_tokens_per_s_total": (True, False), "output_tokens_per_s_per_gpu": (True, True),
+                   "output_tokens_per_s_per_device": (True, True), "total_tokens_per_s_total": (False, False),
+                   "total_tokens_per_s_per_gpu": (False, True), "total_tokens_per_s_per_device": (False, True)}
+
+
+SERVING_READ_DATE = "2026-12-01"  # when the serving tables in data/raw/ were read (for rows that state no date)
+
+
+def is_serving_table(df: pd.DataFrame) -> bool:
+    return SERVING_COLUMNS.issubset(set(map(str, df.columns)))
+
+
+def map_serving(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Measurement rows for a published LLM serving table: whole-setup output tokens/s at the table's request
+    shape, layout and concurrency (blank: the table's maximum-throughput load), with TTFT / TPOT where given.
+    A row that reports TTFT / TPOT at a request rate (no concurrency) is a `server` row: its throughput is the
+    offered load, not a capacity."""
+    catalog, workloads = load_catalog(), load_workloads()
+    aliases = alias_map(catalog)
+    skipped: Counter[str] = Counter()
+    out = []
+    num = lambda v: pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+    for i, r in raw.reset_index(drop=True).iterrows():
+        line = int(i) + 2
+        device = str(r["device"]).strip() or aliases.get(" ".join(str(r["accelerator"]).split()).lower(), "")
+        workload, precision = str(r["workload"]).strip(), str(r["precision"]).strip().lower()
+        metric = str(r["metric"]).strip()
+        value, count = num(r["value"]), num(r["device_count"])
+        I, O = num(r["input_len"]), num(r["output_len"])
+        why = ("accelerator '{}' is not in the catalog".format(r["accelerator"]) if device not in catalog.index else
+               f"model '{r['model']}' has no reference workload" if workload not in workloads.index else
+               f"precision '{precision}' is not one of {', '.join(PRECISIONS)}" if precision not in PRECISIONS else
+               f"metric '{metric}' is not one of {', '.join(SERVING_METRICS)}" if metric not in SERVING_METRICS else
+               "value, device_count, input_len or output_len is not a positive number"
+               if not all(pd.notna(v) and v > 0 for v in (value, count, I, O)) else "")
+        if why:
+            skipped[why] += 1
+            continue
+        output_only, per_device = SERVING_METRICS[metric]
+        tput = value * (count if per_device else 1) * (1 if output_only else O / (I + O))
+        ttft, tpot, conc = num(r["ttft_ms"]), num(r["tpot_ms"]), num(r["concurrency"])
+        online = pd.isna(conc) and (pd.notna(ttft) or pd.notna(tpot))
+        software = str(r["software"]).strip()
+        engine = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\s*v?\d[\w.]*$", "", software).lower()).strip("-") or "vendor"
+        date = str(r["software_date"]).strip()
+        note = str(r["notes"]).strip()
+        if not date:
+            note += f"; no release date stated: measured_at is the day the table was read ({SERVING_READ_DATE})"
+        if metric != "output_tokens_per_s_total":
+            note += f"; throughput = {value:g} {metric}" + (f" x {int(count)} devices" if per_device else "") + (
+                f" x output share {O:g}/({I:g}+{O:g})" if not output_only else "")
+        if online:
+            note += "; online serving at an offered request rate: throughput is the load, not a capacity"
+        kv = str(r["kv_precision"]).strip().lower()
+        cell = lambda v: "" if pd.isna(v) else int(v)
+        tp, pp = num(r["tensor_parallel"]), num(r["pipeline_parallel"])
+        if pd.notna(tp) and tp * (pp if pd.notna(pp) else 1) > count:
+            note += (f"; the table's tensor parallel {tp:g} counts cores, not devices: the layout is over the "
+                     f"{int(count)} devices")
+            tp = count / (pp if pd.notna(pp) else 1)
+        out.append({
+            "_line": line, "run_id": f"{re.sub(r'[^a-z0-9]+', '-', str(r['benchmark']).lower()).strip('-')}:{software}",
+            "measured_at": f"{date or SERVING_READ_DATE}T00:00:00Z", "source": "published", "source_ref": str(r["source"]),
+            "host": "", "workload": workload, "mode": "inference", "phase": "",
+            "scenario": "server" if online else "offline", "accuracy_target": "", "precision": precision,
+            "batch_size": "", "seq_len": "", "device": device, "device_name": str(r["accelerator"]),
+            "device_kind": catalog.loc[device, "kind"], "device_count": int(count), "backend": engine,
+            "software": software, "throughput": tput, "throughput_unit": "tokens/s", "power_avg_w": "",
+            "power_scope": "", "energy_per_unit_j": "", "energy_method": "none", "status": "ok", "error": "",
+            "notes": note, "input_len": int(round(I)), "output_len": int(round(O)),
+            "tensor_parallel": cell(tp), "pipeline_parallel": cell(pp),
+            "expert_parallel": cell(num(r["expert_parallel"])), "kv_precision": kv if kv in PRECISIONS else "",
+            "concurrency": cell(conc), "ttft_p50_s": "" if pd.isna(ttft) else ttft / 1000.0, "ttft_p99_s": "",
+            "tpot_p50_s": "" if pd.isna(tpot) else tpot / 1000.0, "tpot_p99_s": "",
+            "software_date": f"{date}T00:00:00Z" if date else "",
+        })
+    df = pd.DataFrame(out) if out else pd.DataFrame(columns=["_line"])
+    return df, dict(skipped)

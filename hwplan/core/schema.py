@@ -80,6 +80,20 @@ MEASUREMENT_COLUMNS: tuple[Column, ...] = (
     Column("status", "str", choices=STATUSES),
     Column("error", "str", required=False),
     Column("notes", "str", required=False),
+    # LLM serving (schema revision 0003): the request shape, the parallel layout, the KV-cache format, the load
+    # and the serving latencies, and when the software that ran it was released
+    Column("input_len", "int", required=False, min=1, help="prompt tokens per request (mean)"),
+    Column("output_len", "int", required=False, min=1, help="output tokens per request (mean)"),
+    Column("tensor_parallel", "int", required=False, min=1, help="devices per tensor-parallel group"),
+    Column("pipeline_parallel", "int", required=False, min=1, help="pipeline stages"),
+    Column("expert_parallel", "int", required=False, min=1, help="devices the experts are spread over (MoE)"),
+    Column("kv_precision", "str", required=False, choices=(*PRECISIONS, ""), help="KV-cache format"),
+    Column("concurrency", "int", required=False, min=1, help="requests in flight across the whole setup"),
+    Column("ttft_p50_s", "float", required=False, min=0, help="time to first token, median"),
+    Column("ttft_p99_s", "float", required=False, min=0),
+    Column("tpot_p50_s", "float", required=False, min=0, help="time per output token after the first, median"),
+    Column("tpot_p99_s", "float", required=False, min=0),
+    Column("software_date", "datetime", required=False, help="release date of the serving software (ISO 8601)"),
 )
 
 COLUMN_NAMES = tuple(c.name for c in MEASUREMENT_COLUMNS)
@@ -90,6 +104,9 @@ KEY_COLUMNS = (
     "run_id", "workload", "mode", "phase", "scenario", "accuracy_target", "precision",
     "batch_size", "seq_len", "device", "device_count", "backend",
 )
+# Key columns added later: they enter a row's key only when set, so the keys of rows stored before them stay
+KEY_COLUMNS_ADDED = ("input_len", "output_len", "tensor_parallel", "pipeline_parallel", "expert_parallel",
+                     "kv_precision", "concurrency")
 
 
 def _expected(col: Column) -> str:

@@ -26,12 +26,12 @@ import pandas as pd
 
 from hwplan.core import paths
 from hwplan.core.errors import StoreError, ValidationError
-from hwplan.core.schema import COLUMN_NAMES, COLUMNS_BY_NAME, KEY_COLUMNS, validate_measurements
+from hwplan.core.schema import COLUMN_NAMES, COLUMNS_BY_NAME, KEY_COLUMNS, KEY_COLUMNS_ADDED, validate_measurements
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-SCHEMA_REVISION = "0002"  # the newest migration in hwplan/core/migrations/versions (a test checks they agree)
+SCHEMA_REVISION = "0003"  # the newest migration in hwplan/core/migrations/versions (a test checks they agree)
 BASELINE_REVISION = "0001"  # the schema hwplan 0.1.0 wrote, without Alembic's version table
 DATA_VERSION_KEY = "data_version"
 _MIGRATION_LOCK = 0x687770_6C616E  # PostgreSQL advisory lock key ("hwplan")
@@ -50,6 +50,10 @@ def row_keys(df: pd.DataFrame) -> list[str]:
         s = df[c].astype("string").fillna("").str.strip().str.lower()
         parts.append(s)
     joined = parts[0].str.cat(parts[1:], sep="\x1f")
+    for c in KEY_COLUMNS_ADDED:  # only where set: a row without them keeps the key it had before they existed
+        if c in df:
+            v = df[c].astype("string").fillna("").str.strip().str.lower()
+            joined = joined.where(v == "", joined + f"\x1f{c}=" + v)
     return [hashlib.sha256(k.encode()).hexdigest()[:40] for k in joined]
 
 

@@ -119,6 +119,12 @@ def load_file(name: str, data: bytes | None = None, path: str | Path | None = No
         clean, problems = validate_measurements(mapped, name, row_numbers=lines, known_workloads=known_workloads,
                                                 known_devices=known_devices)
         return LoadedTable(name, clean, problems, mapped=len(mapped), skipped=skipped, kind="published")
+    if published.is_serving_table(raw):
+        mapped, skipped = published.map_serving(raw)
+        lines = list(mapped.pop("_line"))
+        clean, problems = validate_measurements(mapped, name, row_numbers=lines, known_workloads=known_workloads,
+                                                known_devices=known_devices)
+        return LoadedTable(name, clean, problems, mapped=len(mapped), skipped=skipped, kind="published")
     if raw.empty:
         return LoadedTable(name, raw, [Problem(name, 0, "file", "holds no rows", "at least one data row")])
     clean, problems = validate_measurements(raw, name, rows, known_workloads, known_devices)
