@@ -16,6 +16,7 @@ from hwplan.core.vocab import BASES, BOUNDS, PHASES, PRECISIONS, QUALITY
 from hwplan.costmodel.assumptions import Assumptions
 from hwplan.costmodel.cost import costs, prices
 from hwplan.costmodel.evaluate import SCENARIOS, evaluate, precision_allowed, scenario_index
+from hwplan.costmodel.llmserve import request_shape
 from hwplan.costmodel.performance import PerformanceModel
 from hwplan.costmodel.planner import run_plan
 from hwplan.costmodel.results import Demand, Estimate, PlanResult, clean
@@ -26,6 +27,7 @@ __all__ = [
     "Estimate",
     "PerformanceModel",
     "PlanResult",
+    "custom_workload",
     "fit_models",
     "plan",
     "predict",
@@ -95,10 +97,14 @@ def _unit(model, w, phase_i=0) -> str:
 
 def predict(model: PerformanceModel, workload: str, device: str, count: int = 1, precision: str = "auto",
             batch: int | None = None, scenario: str = "offline", mode: str = "inference",
-            assumptions: Assumptions | None = None, phase: str = "") -> Estimate:
-    """Throughput (whole setup), interval, power, energy and cost of one setup."""
+            assumptions: Assumptions | None = None, phase: str = "", input_len: float | None = None,
+            output_len: float | None = None, kv_precision: str | None = None) -> Estimate:
+    """Throughput (whole setup), interval, power, energy and cost of one setup. LLM inference: at a request
+    shape (input_len prompt + output_len output tokens; default the benchmark dataset's means) and KV-cache
+    precision (default the format's own), with TTFT / TPOT, the parallel layout and the memory split."""
     a = assumptions or Assumptions()
     w, d = _wi(model, workload), _di(model, device)
+    I, O, kv = request_shape(model, w, input_len, output_len, kv_precision)
     s = scenario_index(scenario, mode)
     if mode == "training" and "training" not in model.wl_["modes"][w]:
         raise HwplanError(f"workload '{workload}' has no training mode (modes: {model.wl_['modes'][w]})")
@@ -110,10 +116,71 @@ def predict(model: PerformanceModel, workload: str, device: str, count: int = 1,
         raise UnknownIdError("phase", phase, [p for p in PHASES if p])
     ph = PHASES.index(phase)
     ps = _precision_indices(model, workload, device, precision)
-    ev = evaluate(model, w, d, np.array(ps), 0 if batch is None else int(batch), int(count), s, ph)
+    serving = bool(model.wl_["is_llm"][w]) and s != 2 and ph == 0
+    shape = dict(in_len=I, out_len=O, kv=kv) if serving else {}
+    ev = evaluate(model, w, d, np.array(ps), 0 if batch is None else int(batch), int(count), s, ph, **shape)
     j = int(np.nanargmax(np.where(np.isfinite(ev.throughput), ev.throughput, -1))) if len(ps) > 1 else 0
-    return _estimate(model, workload, device, w, d, ps[j], ev.at(j), int(count), s, mode, a,
-                     phase, auto=len(ps) > 1)
+    est = _estimate(model, workload, device, w, d, ps[j], ev.at(j), int(count), s, mode, a,
+                    phase, auto=len(ps) > 1)
+    if serving:
+        est = _serving_fields(model, est, d, ps[j], ev.at(j), I, O, kv)
+    return est
+
+
+def _serving_fields(model, est: Estimate, d, p, e, I, O, kv) -> Estimate:
+    """An LLM serving estimate's request shape, TTFT / TPOT, layout, memory split and how it was got."""
+    from dataclasses import replace
+
+    from hwplan.core.vocab import KV_PRECISION
+
+    fits = bool(e.fits)
+    gb = lambda v: clean(float(v) / 1e9) if fits else None
+    sec = lambda v: clean(float(v)) if fits else None
+    kvp = PRECISIONS[kv] if kv is not None else KV_PRECISION[PRECISIONS[p]]
+    reps, tp, pp, ep = int(e.replicas), int(e.tensor_parallel), int(e.pipeline_parallel), int(e.expert_parallel)
+    per_node = int(model.dev_["per_node"][d])
+    detail = (f"serving step model (continuous batching, paged KV cache; hwplan.costmodel.serving) at "
+              f"{I:,.0f} prompt + {O:,.0f} output tokens per request, KV cache {kvp}; efficiencies fitted on published "
+              f"and measured LLM serving rows (basis {est.basis}); layout: {reps} replica(s) of tensor parallel {tp} x "
+              f"pipeline {pp}" + (f" (experts split over {ep})" if ep > 1 else "")
+              + f", {int(e.batch)} sequences in flight per replica (the most that memory and the limits allow)")
+    if fits:
+        detail += (f"; memory per replica: weights {float(e.weights_b) / 1e9:,.1f} GB, KV cache "
+                   f"{float(e.kv_cache_b) / 1e9:,.1f} GB, activations {float(e.activations_b) / 1e9:,.1f} GB")
+    return replace(est, basis_detail=detail, input_len=I, output_len=O, kv_precision=kvp,
+                   ttft_p50_s=sec(e.ttft_p50_s), ttft_p99_s=sec(e.ttft_p99_s), tpot_p50_s=sec(e.tpot_p50_s),
+                   tpot_p99_s=sec(e.tpot_p99_s), total_tokens_per_s=clean(float(e.total_throughput)),
+                   concurrency=int(e.batch) * reps if fits else 0, expert_parallel=ep, devices_per_node=per_node,
+                   weights_gb=gb(e.weights_b), kv_cache_gb=gb(e.kv_cache_b), activations_gb=gb(e.activations_b),
+                   meets_latency=bool(e.meets_latency) if fits else False)
+
+
+def custom_workload(model: PerformanceModel, facts: dict, name: str | None = None, input_len: float | None = None,
+                    output_len: float | None = None) -> tuple[PerformanceModel, str, str | None]:
+    """A user's own LLM (architecture facts from hwplan.costmodel.llmconfig): (a model that knows it, its
+    workload id, the reference workload it equals or None). A config whose architecture equals a reference
+    workload's (same dimensions, experts and parameter count) is that workload, so it predicts the same."""
+    from hwplan.costmodel.llmconfig import FINGERPRINT
+
+    wl = model.wl_
+    key = lambda get: tuple(round(float(get(k) or 0.0), 3) for k in FINGERPRINT) + (round(float(get("params") or 0) / 1e6),)
+    mine = key(lambda k: facts.get(k))
+    for i, wid in enumerate(model.workloads_):
+        if wl["is_llm"][i] and not str(wid).startswith("custom:") and key(lambda k: wl[k][i]) == mine:
+            return model, wid, wid
+    label = str(name or facts.get("name") or "model")
+    slug = "".join(c if c.isalnum() or c in "-._" else "-" for c in label.lower()).strip("-")[:48] or "model"
+    wid = f"custom:{slug}"
+    row = {k: facts.get(k) for k in ("params", "active_params", "layers", "d_model", "n_heads", "n_kv_heads", "head_dim",
+                                      "kv_values", "n_experts", "experts_per_token", "vocab", "d_ff")}
+    row.update(lowest_precision="fp4", description=f"your model: {label} ({facts.get('model_type', '')})",
+               input_len_mean=input_len or 1024, output_len_mean=output_len or 256,
+               length_source=("your request shape" if input_len and output_len else
+                              "planning default 1,024 prompt + 256 output tokens (no benchmark dataset; set "
+                              "--input-len / --output-len)"))
+    if wid in model.workloads_:
+        return model, wid, None
+    return model.with_llm_workload(wid, row), wid, None
 
 
 def _estimate(model, workload, device, w, d, p, e, count, s, mode, a, phase="", auto=False) -> Estimate:

@@ -99,6 +99,20 @@ class Evaluation:
     peak_throughput: np.ndarray    # whole-setup compute bound at 100% of peak
     t_core_s: np.ndarray           # uncorrected roofline time of one replica's batch
     units_per_batch: np.ndarray
+    # LLM serving (NaN for other workloads): time to first token and per output token, s; total (prompt +
+    # output) tokens/s; expert parallel; memory per replica, bytes; the physical ceiling (output tokens/s at 100%
+    # of peak and bandwidth, the largest batch that fits, no communication or overhead)
+    ttft_p50_s: np.ndarray
+    ttft_p99_s: np.ndarray
+    tpot_p50_s: np.ndarray
+    tpot_p99_s: np.ndarray
+    total_throughput: np.ndarray
+    expert_parallel: np.ndarray
+    weights_b: np.ndarray
+    kv_cache_b: np.ndarray
+    activations_b: np.ndarray
+    ceiling: np.ndarray
+    meets_latency: np.ndarray      # meets the TTFT / TPOT / latency limits given (True where none was given)
 
     def at(self, index) -> Evaluation:
         """The figures of one setup (or a slice of them)."""
@@ -133,7 +147,8 @@ def scenario_index(scenario: str, mode: str) -> int:
 
 
 def evaluate(m: Fitted, w, d, p, b, n, s, phase=0, eta_on=True, comm_bw=None, latency_limit_s=None,
-             work_scale=None, bytes_scale=None) -> Evaluation:
+             work_scale=None, bytes_scale=None, in_len=None, out_len=None, kv=None, layout=None,
+             ttft_limit_s=None, tpot_limit_s=None) -> Evaluation:
     """Vectorised prediction for setups given as index arrays (broadcast together).
 
     w workload index, d device index, p precision index (PRECISIONS), b batch per replica
@@ -145,7 +160,35 @@ def evaluate(m: Fitted, w, d, p, b, n, s, phase=0, eta_on=True, comm_bw=None, la
     throughput is kept (among those within `latency_limit_s` when given).
     work_scale / bytes_scale (optional, broadcast with the setups): a measured row's own FLOPs (bytes)
     per unit over the work model's count; scale the compute (memory traffic) of that setup only.
+    LLM inference of whole requests (phase "") goes through the serving step model (hwplan.costmodel.llmserve):
+    in_len / out_len (prompt and output tokens; None = the workload's benchmark means), kv (KV-cache precision
+    index; None = the format's own), layout ((tp, pp, ep) arrays; 0 or -1 = search), and TTFT / TPOT p99 limits.
     """
+    A = m.arrays_
+    w_, s_, ph_ = (np.asarray(v) for v in (w, s, phase))
+    serving = (A["wl_is_llm"][w_] > 0) & (s_ != 2) & (ph_ == 0)
+    if serving.all():
+        return _served(m, w, d, p, b, n, s, eta_on, latency_limit_s, in_len, out_len, kv, layout, ttft_limit_s,
+                       tpot_limit_s)
+    old = _evaluate_roofline(m, w, d, p, b, n, s, phase, eta_on, comm_bw, latency_limit_s, work_scale, bytes_scale)
+    if not serving.any():
+        return old
+    new = _served(m, w, d, p, b, n, s, eta_on, latency_limit_s, in_len, out_len, kv, layout, ttft_limit_s, tpot_limit_s)
+    pick = np.broadcast_to(serving, old.throughput.shape) if np.ndim(serving) else serving
+    return replace(old, **{f.name: np.where(pick, getattr(new, f.name), getattr(old, f.name)) for f in fields(old)})
+
+
+def _served(m: Fitted, w, d, p, b, n, s, eta_on, latency_limit_s, in_len, out_len, kv, layout, ttft_limit_s,
+            tpot_limit_s) -> Evaluation:
+    from hwplan.costmodel.llmserve import evaluation
+
+    return evaluation(m, w, d, p, b, n, s, eta_on, latency_limit_s, in_len, out_len, kv, layout, ttft_limit_s,
+                      tpot_limit_s)
+
+
+def _evaluate_roofline(m: Fitted, w, d, p, b, n, s, phase, eta_on, comm_bw, latency_limit_s, work_scale,
+                       bytes_scale) -> Evaluation:
+    """The roofline evaluator: non-LLM workloads, LLM training steps and single LLM phases (prefill, decode)."""
     x = _gather(m.arrays_, w, d, p, b, n, s, phase, eta_on, comm_bw, work_scale, bytes_scale)
     mem = _memory(x)
     o_pass, overhead, mult = _overhead(m, x)
@@ -167,7 +210,15 @@ def evaluate(m: Fitted, w, d, p, b, n, s, phase=0, eta_on=True, comm_bw=None, la
         used=t.used, batch=c.b, parallel_eff=t.par_eff, supported=t.supported, fits=t.fits, util=util,
         overhead_s=t.overhead, flops_per_unit=fpu, bytes_per_unit=bpu,
         peak_throughput=np.where(t.fits & t.supported, t.peak_tp, 0.0), t_core_s=t.t_core_uncorrected,
-        units_per_batch=c.units)
+        units_per_batch=c.units, **_no_serving(x.full, t.lat, latency_limit_s))
+
+
+def _no_serving(full: tuple, lat, latency_limit_s) -> dict:
+    nan = np.full(full, np.nan)
+    meets = np.ones(full, dtype=bool) if latency_limit_s is None else np.broadcast_to(lat <= latency_limit_s, full)
+    return {"ttft_p50_s": nan, "ttft_p99_s": nan, "tpot_p50_s": nan, "tpot_p99_s": nan, "total_throughput": nan,
+            "expert_parallel": np.ones(full), "weights_b": nan, "kv_cache_b": nan, "activations_b": nan,
+            "ceiling": nan, "meets_latency": meets}
 
 
 # ---- step 1: the setups' facts -------------------------------------------------------------------------

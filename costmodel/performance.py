@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hwplan.core.catalog import load_catalog, load_workloads
-from hwplan.core.errors import UnknownIdError
+from hwplan.core.errors import HwplanError, UnknownIdError
 from hwplan.core.fmt import number
 from hwplan.core.vocab import BASES, DEVICE_KINDS, ESTIMATED_ENERGY_METHODS, PRECISIONS
 from hwplan.costmodel import CODE_VERSION
@@ -41,7 +41,9 @@ from hwplan.costmodel.efficiency import (
     priors,
 )
 from hwplan.costmodel.evaluate import OVERHEAD_PRIOR_S, SCENARIOS, Evaluation, evaluate
+from hwplan.costmodel.llmfit import fit_llm, serving_rows
 from hwplan.costmodel.rows import row_scales, training_rows
+from hwplan.costmodel.serving import STEP_OVERHEAD_S
 from hwplan.costmodel.specs import add_host_devices, device_table
 from hwplan.costmodel.work import workload_table
 
@@ -49,7 +51,7 @@ DEFAULT_HOST = 0.3       # host/system power share when no wall-power row exists
 DEFAULT_INTERVAL = {"measured": [-0.25, 0.25], "calibrated": [-0.6, 0.6], "roofline": [-1.2, 1.2]}
 # The fitted state, in the order `to_dict` writes it.
 STATE = ("devices_", "dev_", "workloads_", "wl_", "eta_", "basis_", "basis_detail_", "interval_", "ec0_", "em0_",
-         "comm_eff_", "power_", "overhead_", "meta_")
+         "comm_eff_", "power_", "overhead_", "meta_", "llm_")
 _ARRAY_SKIP_DEV = ("kind", "vendor", "notes")
 _ARRAY_SKIP_WL = ("ids", "basis", "unit", "modes")
 
@@ -118,6 +120,7 @@ class PerformanceModel(EstimatorParams):
     coverage, n_splits, min_rows_for_interval: the conformal intervals.
     implausible_low, implausible_high: rows outside these multiples of the spec roofline are data errors.
     overhead_min_batches: batch sizes a sweep needs before it informs the fixed per-batch overhead.
+    llm_intervals: fit the LLM serving intervals by leave-one-device-out refits (validate's inner fits skip them).
     """
 
     # learned by fit (see STATE); declared for readers and type checkers, set only by fit and from_dict
@@ -135,12 +138,14 @@ class PerformanceModel(EstimatorParams):
     power_: dict[str, Any]
     overhead_: dict[str, Any]
     meta_: dict[str, Any]
+    llm_: dict[str, Any]
     _arrays: dict[str, Any] | None = None
 
     def __init__(self, catalog: pd.DataFrame | None = None, workloads: pd.DataFrame | None = None, alpha: float = 1.0,
                  scales: dict | None = None, group_support_n0: float = GROUP_SUPPORT_N0, coverage: float = 0.8,
                  n_splits: int = 5, min_rows_for_interval: int = 8, implausible_low: float = 1e-3,
-                 implausible_high: float = 30.0, overhead_min_batches: int = OVERHEAD_MIN_BATCHES):
+                 implausible_high: float = 30.0, overhead_min_batches: int = OVERHEAD_MIN_BATCHES,
+                 llm_intervals: bool = True):
         self.catalog = catalog
         self.workloads = workloads
         self.alpha = alpha
@@ -152,12 +157,23 @@ class PerformanceModel(EstimatorParams):
         self.implausible_low = implausible_low
         self.implausible_high = implausible_high
         self.overhead_min_batches = overhead_min_batches
+        self.llm_intervals = llm_intervals
 
     # ---- fitting ------------------------------------------------------------------------------------------
 
     def fit(self, X: pd.DataFrame | None, y=None) -> PerformanceModel:
         """Learn from Measurement rows X (None or empty: specs and priors only). y, when given, replaces X's
-        throughput column (whole-setup throughput in the row's unit)."""
+        throughput column (whole-setup throughput in the row's unit).
+
+        BLAS runs on one thread here: the fit's matrices are small (a few thousand x a few hundred), and on a
+        2-core machine OpenBLAS's threads make one SVD or QR of that size ~100x slower (2.5 s vs 0.02 s measured)."""
+        import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, so that the limit below reaches it)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, y)
+
+    def _fit(self, X: pd.DataFrame | None, y=None) -> PerformanceModel:
         meas = X
         if y is not None and X is not None:
             meas = X.assign(throughput=np.asarray(y, dtype=float))
@@ -173,8 +189,12 @@ class PerformanceModel(EstimatorParams):
                        "rows": 0}
         self.overhead_ = {}
         self.meta_["priors"] = prior_info
+        self.llm_ = {}
         self._arrays = None
         rows = self._rows(meas)
+        # LLM serving rows are fitted by the serving model's own efficiencies (hwplan.costmodel.llmfit)
+        serving = serving_rows(rows, self.wl_) if len(rows) else np.zeros(0, dtype=bool)
+        llm_rows, rows = rows[serving].reset_index(drop=True), rows[~serving].reset_index(drop=True)
         eta = np.zeros((W, D, P, S))
         basis = np.full((W, D, S), 2, dtype=int)
         if len(rows):
@@ -188,6 +208,8 @@ class PerformanceModel(EstimatorParams):
         self._arrays = None
         if len(rows):
             self._fit_power(rows)
+        self._arrays = None
+        self.llm_ = fit_llm(self, llm_rows, with_intervals=self.llm_intervals)
         self._arrays = None
         return self
 
@@ -442,13 +464,47 @@ class PerformanceModel(EstimatorParams):
             A["oh_fixed"] = np.array([OVERHEAD_PRIOR_S[k][0] for k in DEVICE_KINDS])
             A["oh_layer"] = np.array([OVERHEAD_PRIOR_S[k][1] for k in DEVICE_KINDS])
             A["oh_mult"] = np.asarray(oh.get("mult", [1.0] * len(self.devices_)), dtype=float)
+            A["step_oh_fixed"] = np.array([STEP_OVERHEAD_S[k][0] for k in DEVICE_KINDS])
+            A["step_oh_layer"] = np.array([STEP_OVERHEAD_S[k][1] for k in DEVICE_KINDS])
             A["host"] = np.array([self.power_["host"].get(k, self.power_["host_default"]) for k in DEVICE_KINDS])
             A["power_gamma"] = self.power_["gamma"]
+            llm = getattr(self, "llm_", None) or {}
+            if llm:
+                for k in ("ec", "ec_moe", "ecp", "ecp_moe"):
+                    A["llm_" + k] = np.asarray(llm[k], dtype=float)
+                for k in ("em", "ex", "om"):
+                    A["llm_" + k] = np.asarray(llm[k], dtype=float)
+                A["llm_basis"] = np.asarray(llm["basis"], dtype=np.int64)
+                A["llm_q"] = np.asarray(llm["q"], dtype=float)
             A["dev_index"] = {d: i for i, d in enumerate(self.devices_)}
             A["wl_index"] = {w: i for i, w in enumerate(self.workloads_)}
             self._arrays = A
             return A
         return self._arrays
+
+    def with_llm_workload(self, workload_id: str, row: dict[str, Any]) -> PerformanceModel:
+        """A copy that also knows one more LLM workload (a user's own model: a data/workloads.csv-style row, e.g.
+        from hwplan.costmodel.llmconfig). Its serving predictions use the fitted per-device efficiencies; its
+        basis is each device's best basis for LLM serving other than `measured` (nothing of it was measured)."""
+        import copy
+
+        self._check_fitted()
+        if workload_id in self.workloads_:
+            raise HwplanError(f"workload id '{workload_id}' already exists")
+        extra = workload_table(pd.DataFrame([{"kind": "llm", "modes": "inference", "throughput_unit": "tokens/s",
+                                              **row}], index=[workload_id]))
+        m = copy.copy(self)
+        m.workloads_ = [*self.workloads_, workload_id]
+        m.wl_ = {k: [*v, *extra[k]] for k, v in self.wl_.items()}
+        eta = np.asarray(self.eta_, dtype=float)
+        m.eta_ = np.concatenate([eta, np.zeros((1, *eta.shape[1:]))]).tolist()
+        basis = np.asarray(self.basis_)
+        m.basis_ = np.concatenate([basis, np.full((1, *basis.shape[1:]), 2, dtype=basis.dtype)]).tolist()
+        if self.llm_:
+            m.llm_ = dict(self.llm_)
+            m.llm_["basis"] = [*self.llm_["basis"], list(self.llm_["dev_basis"])]
+        m._arrays = None
+        return m
 
     def with_priors(self, ec0: float, em0: float) -> PerformanceModel:
         """A copy whose compute and memory efficiency priors are fixed values (the plain spec-sheet roofline)."""

@@ -13,11 +13,23 @@ from hwplan.core.vocab import BASES, DEVICE_KINDS, PRECISIONS
 from hwplan.costmodel.assumptions import Assumptions
 from hwplan.costmodel.cost import costs, prices
 from hwplan.costmodel.evaluate import Evaluation, evaluate, precision_allowed, scenario_index
+from hwplan.costmodel.llmserve import request_shape
 from hwplan.costmodel.performance import PerformanceModel
 from hwplan.costmodel.results import Demand, PlanResult
 
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 COUNTS = tuple(range(1, 9)) + tuple(range(16, 1025, 8))
+# LLM serving: the serving model searches the batch itself (0); counts are what can be bought (buyable_counts)
+LLM_BATCHES = (0,)
+LLM_COUNTS = (1, 2, 3, 4, 5, 6, 7, 8) + tuple(range(12, 1025, 4))
+
+
+def buyable(n: np.ndarray, per_node: np.ndarray) -> np.ndarray:
+    """Device counts a team can buy or rent: 1, 2, 4 ... up to a server (and the whole server), then whole
+    servers (multiples of devices per node: 4 or 8, a GB200 NVL72 tray of 4)."""
+    n, per_node = np.asarray(n, dtype=float), np.asarray(per_node, dtype=float)
+    pow2 = (n >= 1) & (np.log2(np.maximum(n, 1)) % 1 == 0)
+    return np.where(n <= per_node, pow2 | (n == per_node), n % per_node == 0)
 
 
 def candidate_grid(model: PerformanceModel, w: int, kinds=None, batches=BATCHES, counts=COUNTS,
@@ -51,7 +63,10 @@ class Candidates:
     cost: dict
 
 
-def evaluate_grid(model, w, grid, s, a: Assumptions, pricing: str, latency_limit_s: float | None = None) -> Candidates:
+def evaluate_grid(model, w, grid, s, a: Assumptions, pricing: str, latency_limit_s: float | None = None,
+                  **serving) -> Candidates:
+    """Every candidate's figures and costs; `serving` (LLM inference): in_len, out_len, kv, ttft_limit_s,
+    tpot_limit_s for hwplan.costmodel.evaluate."""
     nc = grid.get("nc")
     if nc and len(grid["d"]):
         # the per-replica work depends on (device, precision, batch) only: evaluate it once per row of
@@ -59,9 +74,9 @@ def evaluate_grid(model, w, grid, s, a: Assumptions, pricing: str, latency_limit
         rows = len(grid["d"]) // nc
         ev = evaluate(model, w, grid["d"].reshape(rows, nc)[:, :1], grid["p"].reshape(rows, nc)[:, :1],
                       grid["b"].reshape(rows, nc)[:, :1], grid["n"][:nc][None, :], s,
-                      latency_limit_s=latency_limit_s).ravel()
+                      latency_limit_s=latency_limit_s, **serving).ravel()
     else:
-        ev = evaluate(model, w, grid["d"], grid["p"], grid["b"], grid["n"], s, latency_limit_s=latency_limit_s)
+        ev = evaluate(model, w, grid["d"], grid["p"], grid["b"], grid["n"], s, latency_limit_s=latency_limit_s, **serving)
     price, cloud = prices(model.devices_, model.dev_["price_usd"], model.dev_["cloud_usd_per_hour"], a)
     c = costs(grid["n"], ev.throughput, ev.power_w, ev.idle_w, price[grid["d"]], cloud[grid["d"]], a)
     c["usd_per_month"] = c["usd_per_month_" + pricing]
@@ -80,20 +95,45 @@ def run_plan(model: PerformanceModel, demand: Demand, a: Assumptions, top: int =
             if kind not in DEVICE_KINDS:
                 raise UnknownIdError("device kind", kind, DEVICE_KINDS)
     s = scenario_index(demand.scenario, demand.mode)
-    X = demand.required_throughput()
-    L = demand.latency_p99_ms / 1000.0 if demand.latency_p99_ms else None
+    serving = bool(model.wl_["is_llm"][w]) and s != 2
+    I, O, kv = request_shape(model, w, demand.input_len, demand.output_len, demand.kv_precision)
+    ttft_l = _limit_s(demand.ttft_p99_ms, "--ttft-p99-ms")
+    tpot_l = _limit_s(demand.tpot_p99_ms, "--tpot-p99-ms")
+    if not serving and (ttft_l or tpot_l or demand.request_rate):
+        raise HwplanError("--ttft-p99-ms, --tpot-p99-ms and --request-rate apply to LLM serving (an LLM workload in "
+                          f"inference); {demand.workload} in {demand.mode} is not")
+    if demand.request_rate is not None:
+        if demand.throughput is not None:
+            raise HwplanError("give either --throughput (tokens/s) or --request-rate (requests/s), not both")
+        if not np.isfinite(demand.request_rate) or demand.request_rate <= 0:
+            raise HwplanError(f"--request-rate must be a number of requests/s > 0, not {demand.request_rate}")
+        X = float(demand.request_rate) * O
+    else:
+        X = demand.required_throughput()
+    L = _limit_s(demand.latency_p99_ms, "--latency-p99-ms")
     B = demand.budget_usd_month
     Pcap = demand.power_cap_kw
-    grid = candidate_grid(model, w, kinds, include_hosts=bool(getattr(demand, "include_measured_hosts", False)))
+    include_hosts = bool(getattr(demand, "include_measured_hosts", False))
+    if serving:
+        grid = candidate_grid(model, w, kinds, batches=LLM_BATCHES, counts=LLM_COUNTS, include_hosts=include_hosts)
+    else:
+        grid = candidate_grid(model, w, kinds, include_hosts=include_hosts)
     notes: list[str] = []
     if len(grid["d"]) == 0:
         raise HwplanError(f"no device{' of kind ' + ','.join(kinds) if kinds else ''} in the catalog has a peak for a "
                           f"precision that meets {demand.workload}'s accuracy target")
-    k = evaluate_grid(model, w, grid, s, a, demand.pricing, latency_limit_s=L)
+    extra = dict(in_len=I, out_len=O, kv=kv, ttft_limit_s=ttft_l, tpot_limit_s=tpot_l) if serving else {}
+    grid["limits"] = {"ttft": ttft_l, "tpot": tpot_l}
+    k = evaluate_grid(model, w, grid, s, a, demand.pricing, latency_limit_s=L, **extra)
     n = k.grid["n"]
     tp = k.ev.throughput
     priced = np.isfinite(k.cost["usd_per_month"])
     valid = k.ev.supported & k.ev.fits & (tp > 0) & priced
+    if serving:
+        valid &= buyable(n, np.asarray(model.dev_["per_node"])[k.grid["d"]])
+    runnable = valid.copy()  # the nearest answer may break the latency targets, and says so
+    if serving and (ttft_l or tpot_l):
+        valid &= k.ev.meets_latency
     unpriced = sorted({model.devices_[i] for i in np.unique(k.grid["d"][k.ev.supported & ~priced])})
     if unpriced:
         notes.append(f"left out for want of a {demand.pricing} price ({len(unpriced)} device(s)): {', '.join(unpriced)}; "
@@ -130,12 +170,44 @@ def run_plan(model: PerformanceModel, demand: Demand, a: Assumptions, top: int =
     nearest = pd.DataFrame()
     if feasible:
         why, binding = _why(model, k, order, rep, X, L, B, Pcap, demand)
+        if serving and (L or ttft_l or tpot_l):
+            binding = _latency_binding(model, w, grid, s, a, demand, X, k, order[0], extra) or binding
     else:
         cand = np.unique(np.concatenate([rep, best_tp[~np.isin(best_tp, rep)]]))
-        cand = cand[valid[cand]]
+        cand = np.unique(np.concatenate([cand, _first_per_key(setup_key, np.where(runnable, -tp, np.inf))]))
+        cand = cand[runnable[cand]]
         nearest, why, binding = _nearest(model, k, cand, X, L, B, Pcap, demand, top)
     return PlanResult(ranked=ranked, pareto=pareto, why=why, binding=binding, feasible=feasible, nearest=nearest,
                       assumptions=a, demand=demand, candidates_evaluated=len(n), notes=notes)
+
+
+def _latency_binding(model, w, grid, s, a, demand, X, k, t, extra) -> str | None:
+    """LLM serving: the serving model meets latency targets by running fewer requests at once, so the cheapest
+    setup without the targets is found by a second pass; when it is cheaper, the targets bind."""
+    free = dict(extra, ttft_limit_s=None, tpot_limit_s=None)
+    k0 = evaluate_grid(model, w, grid, s, a, demand.pricing, latency_limit_s=None, **free)
+    cost0 = k0.cost["usd_per_month"]
+    ok = (k0.ev.supported & k0.ev.fits & (k0.ev.throughput >= X) & np.isfinite(cost0)
+          & buyable(k0.grid["n"], np.asarray(model.dev_["per_node"])[k0.grid["d"]]))
+    if not ok.any():
+        return None
+    u = int(np.flatnonzero(ok)[np.argmin(cost0[ok])])
+    cost = k.cost["usd_per_month"][t]
+    if not cost0[u] < cost * (1 - 1e-9):
+        return None
+    names = [n for n, v in (("latency", demand.latency_p99_ms), ("TTFT", demand.ttft_p99_ms),
+                            ("TPOT", demand.tpot_p99_ms)) if v]
+    return (f"{' and '.join(names)} {'binds' if len(names) == 1 else 'bind'}: without {'it' if len(names) == 1 else 'them'}, "
+            f"{_describe(model, k0, u)} ({usd(cost0[u])}/month) would carry the load; meeting "
+            f"{'it' if len(names) == 1 else 'them'} costs {usd(cost - cost0[u])}/month more")
+
+
+def _limit_s(ms: float | None, flag: str) -> float | None:
+    if ms is None:
+        return None
+    if not np.isfinite(ms) or ms <= 0:
+        raise HwplanError(f"{flag} must be a number of milliseconds > 0, not {ms}")
+    return float(ms) / 1000.0
 
 
 def _first_per_key(key: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -166,6 +238,12 @@ def _frame(model, k, idx, X, demand) -> pd.DataFrame:
         "pipeline_parallel": k.ev.pipeline_parallel[idx].astype(int), "replicas": k.ev.replicas[idx].astype(int),
         "meets_demand": tp >= X,
         "headroom": tp / X - 1.0,
+        # LLM serving (NaN for other workloads): latencies, concurrency, expert parallel, memory split per replica
+        "ttft_p50_s": k.ev.ttft_p50_s[idx], "ttft_p99_s": k.ev.ttft_p99_s[idx], "tpot_p50_s": k.ev.tpot_p50_s[idx],
+        "tpot_p99_s": k.ev.tpot_p99_s[idx], "total_tokens_per_s": k.ev.total_throughput[idx],
+        "concurrency": k.ev.batch[idx] * k.ev.replicas[idx], "expert_parallel": k.ev.expert_parallel[idx],
+        "devices_per_node": np.asarray(model.dev_["per_node"])[d], "weights_gb": k.ev.weights_b[idx] / 1e9,
+        "kv_cache_gb": k.ev.kv_cache_b[idx] / 1e9, "activations_gb": k.ev.activations_b[idx] / 1e9,
     })
 
 
@@ -187,8 +265,14 @@ def _pareto(model, k, idx, X, demand) -> pd.DataFrame:
 
 
 def _describe(model, k, i) -> str:
-    return (f"{int(k.grid['n'][i])} x {model.devices_[k.grid['d'][i]]} at {PRECISIONS[k.grid['p'][i]]}, batch "
-            f"{int(k.ev.batch[i])}")
+    head = f"{int(k.grid['n'][i])} x {model.devices_[k.grid['d'][i]]} at {PRECISIONS[k.grid['p'][i]]}"
+    if np.isfinite(k.ev.tpot_p50_s[i]):  # LLM serving: the layout and the latencies
+        ep = int(k.ev.expert_parallel[i])
+        return (f"{head}, {int(k.ev.replicas[i])} replica(s) of TP {int(k.ev.tensor_parallel[i])} x PP "
+                f"{int(k.ev.pipeline_parallel[i])}" + (f" (EP {ep})" if ep > 1 else "")
+                + f", {int(k.ev.batch[i])} sequences each, TTFT p99 {number(k.ev.ttft_p99_s[i] * 1000)} ms, "
+                f"TPOT p99 {number(k.ev.tpot_p99_s[i] * 1000)} ms")
+    return f"{head}, batch {int(k.ev.batch[i])}"
 
 
 def _why(model, k, order, rep, X, L, B, Pcap, demand) -> tuple[str, str]:
@@ -200,8 +284,9 @@ def _why(model, k, order, rep, X, L, B, Pcap, demand) -> tuple[str, str]:
            f"{usd(cost[t])}/month")
     if len(order) > 1:
         r = order[1]
-        gap = cost[r] / cost[t] - 1 if cost[t] > 0 else 0
-        why += f", {gap:.0%} below the next, {_describe(model, k, r)} ({usd(cost[r])}/month)"
+        gap = 1 - cost[t] / cost[r] if cost[r] > 0 else 0.0
+        why += (f", {gap:.0%} below the next, {_describe(model, k, r)} ({usd(cost[r])}/month)" if gap > 0.005 else
+                f", the same cost as the next, {_describe(model, k, r)} ({usd(cost[r])}/month; ranked on energy)")
     why += "."
     if k.ev.low[t] < X:
         why += (f" Its 80% interval reaches below the demand ({number(k.ev.low[t])} {unit}); add a device for headroom "
@@ -234,6 +319,11 @@ def _breaks(k, i, X, L, B, Pcap, unit) -> list[str]:
     tp = k.ev.throughput[i]
     if tp < X:
         out.append(f"throughput: {number(tp)} {unit} is {1 - tp / X:.0%} short of {number(X)}")
+    lim = k.grid.get("limits", {})
+    for name, key, field in (("TTFT", "ttft", "ttft_p99_s"), ("TPOT", "tpot", "tpot_p99_s")):
+        v = getattr(k.ev, field)[i]
+        if lim.get(key) and np.isfinite(v) and v > lim[key]:
+            out.append(f"{name}: p99 {number(v * 1000)} ms is over {number(lim[key] * 1000)} ms")
     if L is not None and k.ev.latency_s[i] > L:
         out.append(f"latency: p99 {number(k.ev.latency_s[i] * 1000)} ms is over {number(L * 1000)} ms")
     if B is not None and k.cost["usd_per_month"][i] > B:
@@ -255,6 +345,10 @@ def _nearest(model, k, cand, X, L, B, Pcap, demand, top) -> tuple[pd.DataFrame, 
         excess += np.log(np.maximum(k.cost["usd_per_month"][cand] / B, 1.0))
     if Pcap is not None:
         excess += np.log(np.maximum(k.ev.power_w[cand] / 1000 / Pcap, 1.0))
+    for key, field in (("ttft", "ttft_p99_s"), ("tpot", "tpot_p99_s")):
+        lim = k.grid.get("limits", {}).get(key)
+        if lim:
+            excess += np.log(np.maximum(np.nan_to_num(getattr(k.ev, field)[cand], nan=np.inf) / lim, 1.0))
     order = cand[np.lexsort((k.cost["usd_per_month"][cand], excess))]
     dp = k.grid["d"][order] * len(PRECISIONS) + k.grid["p"][order]
     _, first = np.unique(dp, return_index=True)
@@ -270,7 +364,10 @@ def _nearest(model, k, cand, X, L, B, Pcap, demand, top) -> tuple[pd.DataFrame, 
     worst = sorted(counts.items(), key=lambda kv: -kv[1])
     binding = ("no setup meets every limit; broken most often: " +
                ", ".join(f"{limit} ({v} of {len(cand)} setups)" for limit, v in worst))
+    lim = k.grid.get("limits", {})
     why = (f"infeasible: no setup meets {number(X)} {unit}" + (f" within p99 {L * 1000:g} ms" if L else "") +
+           (f", TTFT p99 {lim['ttft'] * 1000:g} ms" if lim.get("ttft") else "") +
+           (f", TPOT p99 {lim['tpot'] * 1000:g} ms" if lim.get("tpot") else "") +
            (f", {usd(B)}/month" if B else "") + (f", {Pcap:g} kW" if Pcap else "") +
            f". Nearest: {_describe(model, k, order[0])}, which breaks: {df['breaks'].iloc[0]}.")
     return df, why, binding

@@ -63,6 +63,22 @@ class Estimate:
     overhead_s: float | None = None
     peak_throughput: float | None = None
     flops_per_unit: float | None = None
+    # LLM serving (None for other workloads): request shape, serving latencies, layout and memory split
+    input_len: float | None = None
+    output_len: float | None = None
+    kv_precision: str | None = None
+    ttft_p50_s: float | None = None
+    ttft_p99_s: float | None = None
+    tpot_p50_s: float | None = None
+    tpot_p99_s: float | None = None
+    total_tokens_per_s: float | None = None
+    concurrency: int | None = None
+    expert_parallel: int | None = None
+    devices_per_node: int | None = None
+    weights_gb: float | None = None
+    kv_cache_gb: float | None = None
+    activations_gb: float | None = None
+    meets_latency: bool | None = None
 
     @property
     def usd_per_million_units(self) -> dict:
@@ -103,6 +119,13 @@ class Demand:
     token_volume: float | None = None
     deadline_hours: float | None = None
     include_measured_hosts: bool = False  # pseudo-devices `host:...` (measured, not in the catalog; no power or price)
+    # LLM serving: latency targets per request, a request rate instead of tokens/s, the traffic's request shape
+    ttft_p99_ms: float | None = None
+    tpot_p99_ms: float | None = None
+    request_rate: float | None = None     # requests/s; output tokens/s = rate x output_len
+    input_len: float | None = None
+    output_len: float | None = None
+    kv_precision: str | None = None
 
     def required_throughput(self) -> float:
         if self.throughput is not None and self.throughput > 0:

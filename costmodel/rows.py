@@ -45,8 +45,37 @@ def training_rows(meas: pd.DataFrame, devices: list[str], wl: dict) -> pd.DataFr
     # An LLM result in samples/s is a whole request: out_len generated tokens each.
     conv = is_llm & (df["throughput_unit"].to_numpy() == "samples/s") & (df["phi"].to_numpy() == 0)
     df["y_tp"] = np.where(conv, tp * out_len, tp)
+    _serving_columns(df, wl)
     df = df[is_llm | (df["throughput_unit"].to_numpy() == "samples/s")]
     return df.reset_index(drop=True)
+
+
+SERVING_ROW_COLUMNS = ("in_len", "out_len", "tp", "pp", "ep", "kv", "conc", "sw_year", "row_beams", "ttft50", "tpot50")
+
+
+def _serving_columns(df: pd.DataFrame, wl: dict) -> None:
+    """What the serving model reads from an LLM row: its request shape (else the workload's benchmark means), its
+    layout and concurrency (0 = not stated), KV-cache format (-1 = the format's own), the software's release year,
+    beams per request (beam search is part of MLPerf's GPT-J definition, vendor tables decode greedily) and
+    the serving latencies it reports."""
+    num = lambda c: (pd.to_numeric(df[c], errors="coerce") if c in df else pd.Series(np.nan, index=df.index)).astype(float)
+    wi = df["wi"].to_numpy()
+    df["in_len"] = num("input_len").fillna(pd.Series(np.asarray(wl["in_len"])[wi], index=df.index))
+    df["out_len"] = num("output_len").fillna(pd.Series(np.asarray(wl["out_len"])[wi], index=df.index))
+    df["tp"], df["pp"], df["ep"] = num("tensor_parallel").fillna(0), num("pipeline_parallel").fillna(0), num(
+        "expert_parallel").fillna(0)
+    kv = df["kv_precision"].astype("string").fillna("") if "kv_precision" in df else pd.Series("", index=df.index)
+    df["kv"] = kv.map({p: i for i, p in enumerate(PRECISIONS)}).fillna(-1).astype(int)
+    df["conc"] = num("concurrency").fillna(0)
+    date = pd.to_datetime(df["software_date"], errors="coerce", utc=True) if "software_date" in df else pd.Series(
+        pd.NaT, index=df.index)
+    mlperf = df["run_id"].str.startswith("mlperf-inference")
+    # an MLPerf row states no software date: its round's publication date stands for it
+    round_date = pd.to_datetime(df["measured_at"], errors="coerce", utc=True)
+    date = date.where(date.notna() | ~mlperf, round_date)
+    df["sw_year"] = (date.dt.year + (date.dt.day_of_year - 1) / 365.25).astype(float)
+    df["row_beams"] = np.where(mlperf, np.asarray(wl["beams"])[wi], 1.0)
+    df["ttft50"], df["tpot50"] = num("ttft_p50_s"), num("tpot_p50_s")
 
 
 def row_scales(model, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hwplan.core.vocab import DEVICE_KINDS, PEAK_COLUMN, PRECISIONS
+from hwplan.core.vocab import DEVICE_KINDS, PEAK_COLUMN, PRECISIONS, TOPOLOGIES
 
 PCIE_FALLBACK_BPS = 32e9        # PCIe Gen4 x16, one direction, when the catalog has no interconnect
+SCALEOUT_FALLBACK_BPS = 50e9    # 400 Gb/s per device, one direction, when the catalog gives no scale-out figure
 CPU_MEMORY_FALLBACK_B = 512e9   # host memory of a CPU socket when the catalog leaves it blank
 DEFAULT_IDLE_FRACTION = 0.2     # idle power as a fraction of board power when the catalog leaves it blank (assumption)
 # Measured hosts not in the catalog become pseudo-devices with this id prefix (see add_host_devices).
@@ -118,9 +119,25 @@ def device_table(catalog: pd.DataFrame) -> dict:
     mem = cat["mem_gb"].astype(float).to_numpy() * 1e9
     mem_imputed = ~np.isfinite(mem) & (np.array(kind) == "cpu")
     mem = np.where(mem_imputed, CPU_MEMORY_FALLBACK_B, mem)
-    ic = cat["interconnect_gbs"].astype(float).to_numpy() * 1e9
-    ic_imputed = ~np.isfinite(ic) | (ic <= 0)
-    ic = np.where(ic_imputed, PCIE_FALLBACK_BPS, ic)
+    # one direction: the catalog's link_gbs_per_direction, else half the interconnect_gbs total (vendors quote
+    # both directions together, e.g. NVLink4 900 GB/s = 450 GB/s each way)
+    col = lambda c: (cat[c].astype(float).to_numpy() if c in cat else np.full(D, np.nan))
+    link = col("link_gbs_per_direction") * 1e9
+    link = np.where(np.isfinite(link) & (link > 0), link, col("interconnect_gbs") * 1e9 / 2)
+    pcie = col("pcie_gbs_per_direction") * 1e9
+    pcie = np.where(np.isfinite(pcie) & (pcie > 0), pcie, PCIE_FALLBACK_BPS)
+    ic_imputed = ~np.isfinite(link) | (link <= 0)
+    ic = np.where(ic_imputed, pcie, link)
+    topo_raw = (cat["topology"].astype("string").fillna("").astype(str).tolist() if "topology" in cat else [""] * D)
+    topology = np.array([TOPOLOGIES.index(t) if t in TOPOLOGIES else
+                         (TOPOLOGIES.index("pcie") if imp else TOPOLOGIES.index("switch"))
+                         for t, imp in zip(topo_raw, ic_imputed)], dtype=float)
+    per_node = col("devices_per_node")
+    per_node = np.where(np.isfinite(per_node) & (per_node >= 1), per_node, np.where(np.array(kind) == "cpu", 2, 8))
+    scaleup = col("scaleup_domain")
+    scaleup = np.where(np.isfinite(scaleup) & (scaleup >= 1), scaleup, per_node)
+    scaleout = col("scaleout_gbs_per_direction") * 1e9
+    scaleout = np.where(np.isfinite(scaleout) & (scaleout > 0), scaleout, SCALEOUT_FALLBACK_BPS)
     pseudo = (cat["pseudo"].fillna(False).astype(bool).to_numpy() if "pseudo" in cat else np.zeros(D, dtype=bool))
     board = cat["board_power_w"].astype(float).to_numpy().copy()
     maxpeak = np.nanmax(np.where(np.isfinite(peak), peak, -np.inf), axis=1) / 1e12
@@ -148,4 +165,6 @@ def device_table(catalog: pd.DataFrame) -> dict:
         "board_imputed": board_imputed.astype(float).tolist(), "idle_imputed": idle_imputed.astype(float).tolist(),
         "ic_imputed": ic_imputed.astype(float).tolist(), "mem_imputed": mem_imputed.astype(float).tolist(),
         "pseudo": pseudo.astype(float).tolist(),
+        "link": ic.tolist(), "pcie": pcie.tolist(), "topology": topology.tolist(), "per_node": per_node.tolist(),
+        "scaleup": scaleup.tolist(), "scaleout": scaleout.tolist(),
     }

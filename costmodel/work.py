@@ -56,9 +56,8 @@ LLM_EXTRA: dict[str, dict] = {
     "gpt-j": dict(beams=4, basis="MLPerf Inference GPT-J reference (mlcommons/inference language/gpt-j): beam search "
                                  "with num_beams=4, max_new_tokens 128, so each request decodes 4 sequences"),
 }
-LLM_DEFAULT_BATCH_CAP = 256
-MEMORY_USABLE_FRACTION = 0.9  # the runtime, fragmentation and workspace take the rest (assumption)
-ACTIVATION_BYTES_TRAINING_FACTOR = 1.0
+# Architecture facts of a decoder LLM the serving model reads (data/workloads.csv, or a config.json).
+LLM_ARCH_FIELDS = ("n_heads", "n_kv_heads", "head_dim", "kv_values", "n_experts", "experts_per_token", "vocab")
 
 
 def workload_table(workloads: pd.DataFrame, measurements: pd.DataFrame | None = None) -> dict:
@@ -66,7 +65,9 @@ def workload_table(workloads: pd.DataFrame, measurements: pd.DataFrame | None = 
     ids = [w for w in workloads.index if str(workloads.loc[w, "kind"]) in ("model", "llm")]
     n = len(ids)
     t = {k: np.zeros(n) for k in ("flops", "params", "active_params", "act_values", "default_batch", "is_llm",
-                                   "layers", "d_model", "kv_dim", "seq_len", "out_len", "lowest_quality", "beams")}
+                                   "layers", "d_model", "kv_dim", "seq_len", "out_len", "lowest_quality", "beams",
+                                   *LLM_ARCH_FIELDS, "in_len", "in_len_std", "out_len_std", "counts_total",
+                                   "server_ttft_p99_s", "server_tpot_p99_s", "server_latency_p99_s")}
     basis: list[str] = []
     measured_flops = {}
     if measurements is not None and len(measurements) and "flops_per_unit" in measurements:
@@ -87,16 +88,32 @@ def workload_table(workloads: pd.DataFrame, measurements: pd.DataFrame | None = 
             t["params"][i], t["active_params"][i] = P, A
             t["layers"][i], t["d_model"][i] = L, d
             t["kv_dim"][i] = kvh * (d / heads) if heads else d
-            t["seq_len"][i] = _num(row.get("seq_len")) or 1024
-            t["out_len"][i] = _num(row.get("out_len")) or 128
+            hd = _num(row.get("head_dim")) or (d / heads if heads else d)
+            t["n_heads"][i], t["n_kv_heads"][i], t["head_dim"][i] = heads, kvh, hd
+            t["kv_values"][i] = _num(row.get("kv_values")) or 2 * kvh * hd
+            t["n_experts"][i] = _num(row.get("n_experts"))
+            t["experts_per_token"][i] = _num(row.get("experts_per_token"))
+            t["vocab"][i] = _num(row.get("vocab"))
+            # the benchmark dataset's request lengths (mean and spread), else the old planning defaults
+            t["in_len"][i] = _num(row.get("input_len_mean")) or _num(row.get("seq_len")) or 1024
+            t["out_len"][i] = _num(row.get("output_len_mean")) or _num(row.get("out_len")) or 128
+            t["in_len_std"][i] = _num(row.get("input_len_std"))
+            t["out_len_std"][i] = _num(row.get("output_len_std"))
+            t["seq_len"][i] = _num(row.get("seq_len")) or t["in_len"][i]
+            t["counts_total"][i] = float(str(row.get("throughput_counts") or "output") == "total")
+            for k in ("server_ttft_p99_s", "server_tpot_p99_s", "server_latency_p99_s"):
+                t[k][i] = _num(row.get(k)) or np.nan
             t["flops"][i] = 2 * A  # per token, plus attention (added in the evaluator)
             t["default_batch"][i] = 0  # 0 = largest that fits, capped
             extra = LLM_EXTRA.get(w, {})
             t["beams"][i] = extra.get("beams", 1)
             basis.append((extra["basis"] + "; " if extra else "")
                          + f"2 x {A / 1e9:.2f}B active params per token + attention; KV cache {int(L)} layers x "
-                         f"{int(t['kv_dim'][i])} KV dims; prefill {int(t['seq_len'][i])} tokens, {int(t['out_len'][i])} out "
-                         "(data/workloads.csv)")
+                         f"{int(t['kv_values'][i])} KV values per token per layer"
+                         + (f"; {int(t['n_experts'][i])} experts, {int(t['experts_per_token'][i])} per token"
+                            if t["n_experts"][i] else "")
+                         + f"; requests of {number(t['in_len'][i])} prompt + {number(t['out_len'][i])} output tokens "
+                         f"on average ({row.get('length_source') or 'planning default'}) (data/workloads.csv)")
         else:
             facts = NON_LLM_WORK.get(w, dict(flops=1e9, params=_num(row.get("params")) or 1e7, act_values=1e7,
                                              default_batch=32, layers=20,

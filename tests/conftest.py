@@ -99,6 +99,19 @@ def model(measurements, cache_dir):
 
 
 @pytest.fixture(scope="session")
+def serving_model(measurements, cache_dir):
+    """A model fitted on every shipped published file: MLPerf rows and the LLM serving tables."""
+    import pandas as pd
+
+    from hwplan.core.tableio import load_file
+    from hwplan.costmodel.api import fit_models
+
+    serving = load_file(paths.PUBLISHED_SERVING_CSV.name, path=paths.PUBLISHED_SERVING_CSV, max_bytes=1 << 30)
+    assert not serving.problems
+    return fit_models(pd.concat([measurements, serving.rows], ignore_index=True))
+
+
+@pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory, cache_dir):
     """A SQLite store seeded with the shipped results (for the command-line tests)."""
     from hwplan.core.ingest import seed_store

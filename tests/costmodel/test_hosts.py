@@ -79,7 +79,11 @@ def test_fit_and_predict_on_the_host(host_model):
     # measured resnet50 fp32 batch 1 on this host: 12.6 (eager) and 21.5 (onnx) samples/s
     assert 5 < e.throughput < 60
     # a workload never measured on it: calibrated (its specs are measured), never roofline
-    assert predict(m, "llama3.1-405b", HOST, precision="bf16").basis == "calibrated"
+    assert predict(m, "llama3.1-405b", HOST, precision="bf16", phase="decode").basis == "calibrated"
+    # LLM serving of whole requests has its own efficiencies, fitted on serving rows: none on any CPU, so a
+    # host's serving estimate stands on its measured specs and the priors (roofline basis), and says so
+    serve = predict(m, "llama3.1-8b", HOST, precision="bf16")
+    assert serve.basis == "roofline" and "serving step model" in serve.basis_detail
     # the host's rows do not move the catalog CPUs' kind prior (its efficiency is 1 by construction)
     assert m.meta_["priors"]["ec0_kind"]["cpu"] < 1.0
     assert HOST in m.meta_["host_stage2"]

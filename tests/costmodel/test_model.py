@@ -22,7 +22,9 @@ def test_llama2_70b_bf16_does_not_fit_one_80gb_device(model):
 
 def test_llama2_70b_fits_one_141gb_device_at_fp8(model):
     e = predict(model, "llama2-70b", "nvidia-h200-sxm", count=1, precision="fp8")
-    assert e.fits and e.min_devices == 1 and e.memory_gb_required <= 141
+    # HBM sizes are binary: the H200's "141 GB" is 141 GiB = 151.4e9 bytes (hwplan.costmodel.serving)
+    assert e.fits and e.min_devices == 1 and e.memory_gb_required <= 141 * 2 ** 30 / 1e9
+    assert e.weights_gb == pytest.approx(68.976648192) and e.kv_cache_gb > 0
 
 
 def test_mixtral_memory_follows_total_params_and_flops_active(model):
@@ -39,10 +41,14 @@ def test_data_parallel_offline_scales_linearly(model):
     assert sc["throughput"].iloc[3] == pytest.approx(64 * sc["throughput"].iloc[0])
 
 
-def test_tensor_parallel_pays_for_communication(model):
+def test_llm_scaling_grows_with_count_and_efficiency_needs_a_one_device_baseline(model):
+    # 70B at bf16 (138 GB) does not fit one 80 GB H100: no one-device baseline, so no parallel efficiency
     sc = scaling_curve(model, "llama2-70b", "nvidia-h100-sxm", [2, 4, 8, 16], precision="bf16")
-    assert (sc["parallel_efficiency"] < 1).all() and (sc["parallel_efficiency"] > 0).all()
-    assert (np.diff(sc["throughput"]) > 0).all()
+    assert sc["parallel_efficiency"].isna().all() and (np.diff(sc["throughput"]) > 0).all()
+    # at fp8 it fits one: more devices hold more KV cache, so a device can do better in a group than alone
+    # (memory-bound batches), but never better than its share of the physical ceiling
+    sc8 = scaling_curve(model, "llama2-70b", "nvidia-h100-sxm", [1, 2, 8], precision="fp8")
+    assert (sc8["parallel_efficiency"] > 0.5).all() and (np.diff(sc8["throughput"]) > 0).all()
 
 
 def test_decode_is_memory_bound_at_small_batch_and_compute_bound_at_large(model):
@@ -51,8 +57,8 @@ def test_decode_is_memory_bound_at_small_batch_and_compute_bound_at_large(model)
     prefill = predict(model, "llama3.1-8b", "nvidia-h100-sxm", precision="bf16", batch=1, phase="prefill")
     assert small.bound == "memory"
     assert prefill.bound == "compute"
-    # batch 1 streams all 16 GB of weights per token: ~ bandwidth / weights
-    assert small.throughput == pytest.approx(3350e9 * 0.8 / 16.06e9, rel=0.5)
+    # batch 1 streams all 16 GB of weights per token: at most bandwidth / weights, and not far below it
+    assert 0.2 * 3350e9 / 16.06e9 < small.throughput <= 3350e9 / 16.06e9
     assert large.throughput > 20 * small.throughput
     assert large.fits and large.memory_gb_required > 16.06 + 128 * 0.2  # KV cache grows with the batch
 
@@ -80,7 +86,10 @@ def test_unknown_ids_suggest_the_closest(model):
 def test_basis_measured_calibrated_roofline(model):
     assert predict(model, "resnet50", "nvidia-h100-sxm").basis == "measured"
     assert predict(model, "resnet50", "amd-mi300x").basis == "calibrated"
-    assert predict(model, "llama3.1-8b", "nvidia-h100-sxm").basis == "roofline"
+    # LLM serving: a device with LLM serving rows (gpt-j in MLPerf v3.1) is calibrated for other LLMs; a vendor
+    # and kind with none is on the roofline basis
+    assert predict(model, "llama3.1-8b", "nvidia-h100-sxm").basis == "calibrated"
+    assert predict(model, "llama3.1-8b", "amd-mi300x").basis == "roofline"
 
 
 def test_interval_brackets_the_estimate_and_widens_with_less_basis(model):

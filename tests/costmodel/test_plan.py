@@ -29,11 +29,15 @@ def test_plan_ranks_cheapest_first_and_all_meet_the_demand(model):
 def test_latency_limit_binds_and_is_named(model):
     loose = plan(model, Demand("llama2-70b", throughput=20_000))
     top = loose.ranked.iloc[0]
-    tight_ms = top["latency_p99_s"] * 1000 * 0.5
-    res = plan(model, Demand("llama2-70b", throughput=20_000, latency_p99_ms=tight_ms))
+    tight_ms = top["tpot_p99_s"] * 1000 * 0.3
+    res = plan(model, Demand("llama2-70b", throughput=20_000, tpot_p99_ms=tight_ms))
     assert res.feasible
-    assert (res.ranked["latency_p99_s"] * 1000 <= tight_ms).all()
-    assert res.binding.startswith("latency")
+    assert (res.ranked["tpot_p99_s"] * 1000 <= tight_ms).all()
+    assert res.binding.startswith("TPOT binds") and "more" in res.binding
+    assert res.ranked["usd_per_month"].iloc[0] > top["usd_per_month"]
+    # the whole-request p99 limit (first token to last) is kept too
+    e2e = plan(model, Demand("llama2-70b", throughput=20_000, latency_p99_ms=top["latency_p99_s"] * 1000 * 0.5))
+    assert (e2e.ranked["latency_p99_s"] <= top["latency_p99_s"] * 0.5).all()
 
 
 def test_infeasible_demand_gives_nearest_setups_and_what_each_breaks(model):
