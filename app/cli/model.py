@@ -22,8 +22,10 @@ def register(sub) -> None:
     p.add_argument("--batch", type=int, default=None)
     p.add_argument("--scenario", choices=["offline", "server"], default="offline")
     p.add_argument("--mode", choices=MODES, default="inference")
+    options.llm_request(p)
     p.add_argument("--queries", metavar="IN.csv",
-                   help="batch form: columns workload, device, device_count, scenario[, precision]")
+                   help="batch form: columns workload, device, device_count, scenario[, precision, batch_size, mode, "
+                        "input_len, output_len, kv_precision]")
     p.add_argument("--out", metavar="OUT.csv", help="batch form output")
     options.db(p)
     options.as_json(p)
@@ -57,13 +59,15 @@ def _n(x, unit: str = "", digits: int = 4) -> str:
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.queries:
         return _predict_batch(args)
-    if not args.workload or not args.device:
-        raise HwplanError("give --workload and --device (or --queries IN.csv --out OUT.csv for many setups)")
+    if not (args.workload or args.model_config) or not args.device:
+        raise HwplanError("give --workload (or --model-config config.json) and --device (or --queries IN.csv --out "
+                          "OUT.csv for many setups)")
     from hwplan.costmodel.api import predict
 
-    model = fitted_model(args)
-    est = predict(model, args.workload, args.device, count=args.count, precision=args.precision, batch=args.batch,
-                  scenario=args.scenario, mode=args.mode)
+    model, workload = options.model_workload(args, fitted_model(args))
+    est = predict(model, workload, args.device, count=args.count, precision=args.precision, batch=args.batch,
+                  scenario=args.scenario, mode=args.mode, input_len=args.input_len, output_len=args.output_len,
+                  kv_precision=args.kv_precision)
     if args.json:
         output.emit_json(est.as_dict())
         return 0
@@ -79,7 +83,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         ("bound", f"{est.bound}; {est.devices_per_replica} device(s) per replica x {est.replicas} replica(s); "
                   f"parallel efficiency {_n(est.parallel_efficiency, digits=3)}"),
         ("memory", f"{_n(est.memory_gb_required, 'GB')} per replica; min devices {est.min_devices}"),
-        ("latency p99", fmt.ms(est.latency_p99_s)),
+        *_serving_lines(est),
+        ("latency p99", fmt.ms(est.latency_p99_s) + (" (a whole request: first token to last)"
+                                                      if est.tpot_p50_s is not None else "")),
         ("power", f"{fmt.watts(est.power_w)} ({est.power_scope}); energy {_n(est.energy_per_unit_j, 'J')} per "
                   f"{fmt.per_unit(u)}"),
         ("cost (cloud)", f"{fmt.usd(est.usd_per_hour_cloud, 'h')}; {fmt.usd(est.usd_per_million_units_cloud)} per million"),
@@ -90,6 +96,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
         lines.append(("note", est.note))
     output.fields(lines)
     return 0
+
+
+def _serving_lines(est) -> list[tuple[str, str]]:
+    """LLM serving: the request shape, TTFT / TPOT, layout and memory split of an estimate."""
+    if est.input_len is None:
+        return []
+    if not est.fits:
+        return [("request", f"{fmt.count(est.input_len)} prompt + {fmt.count(est.output_len)} output tokens")]
+    ep = f" x EP {est.expert_parallel}" if (est.expert_parallel or 1) > 1 else ""
+    return [
+        ("request", f"{fmt.count(est.input_len)} prompt + {fmt.count(est.output_len)} output tokens; KV cache "
+                    f"{est.kv_precision}; {fmt.count(est.concurrency)} requests in flight"),
+        ("TTFT", f"p50 {fmt.ms(est.ttft_p50_s)}, p99 {fmt.ms(est.ttft_p99_s)}"),
+        ("TPOT", f"p50 {fmt.ms(est.tpot_p50_s)}, p99 {fmt.ms(est.tpot_p99_s)}"),
+        ("tokens/s", f"{_n(est.throughput)} output, {_n(est.total_tokens_per_s)} prompt + output"),
+        ("layout", f"{est.replicas} replica(s) of TP {est.tensor_parallel} x PP {est.pipeline_parallel}{ep}; "
+                   f"{est.devices_per_node} devices per node"),
+        ("memory/replica", f"weights {_n(est.weights_gb, 'GB')}, KV cache {_n(est.kv_cache_gb, 'GB')}, activations "
+                           f"{_n(est.activations_gb, 'GB')}"),
+    ]
 
 
 def _predict_batch(args: argparse.Namespace) -> int:
@@ -113,9 +139,12 @@ def _predict_batch(args: argparse.Namespace) -> int:
         try:
             count = int(float(r["device_count"] or 1))
             batch = r.get("batch_size", "") or None
+            lens = {k: (str(r.get(k, "") or "").strip() or None) for k in ("input_len", "output_len")}
             est = predict(model, r["workload"].strip(), r["device"].strip(), count=count,
                           precision=(r.get("precision", "") or "auto").strip(), batch=int(float(batch)) if batch else None,
-                          scenario=(r["scenario"] or "offline").strip().lower(), mode=(r.get("mode", "") or "inference").strip())
+                          scenario=(r["scenario"] or "offline").strip().lower(), mode=(r.get("mode", "") or "inference").strip(),
+                          input_len=lens["input_len"], output_len=lens["output_len"],
+                          kv_precision=(str(r.get("kv_precision", "") or "").strip() or None))
         except UnknownIdError as err:
             problems.append(Problem(src.name, line, err.what.split()[-1] if err.what in ("workload", "device") else err.what,
                                     str(err)))
@@ -130,6 +159,11 @@ def _predict_batch(args: argparse.Namespace) -> int:
                    usd_per_hour=est.usd_per_hour_cloud if est.usd_per_hour_cloud is not None else est.usd_per_hour_owned,
                    usd_per_hour_owned=est.usd_per_hour_owned, basis=est.basis, bound=est.bound,
                    parallel_efficiency=est.parallel_efficiency, note=est.note)
+        if est.input_len is not None:
+            out.update(input_len=est.input_len, output_len=est.output_len, ttft_p50_s=est.ttft_p50_s,
+                       ttft_p99_s=est.ttft_p99_s, tpot_p50_s=est.tpot_p50_s, tpot_p99_s=est.tpot_p99_s,
+                       tensor_parallel=est.tensor_parallel, pipeline_parallel=est.pipeline_parallel,
+                       replicas=est.replicas, weights_gb=est.weights_gb, kv_cache_gb=est.kv_cache_gb)
         rows.append(out)
     if problems:
         raise ValidationError(problems, f"{len(problems)} query row(s) cannot be predicted; nothing was written")
@@ -150,14 +184,17 @@ SETUP_COLUMNS: list[output.Column] = [
 def cmd_plan(args: argparse.Namespace) -> int:
     from hwplan.costmodel.api import Demand, plan
 
-    if not args.workload:
-        raise HwplanError("give --workload (see `hwplan catalog workloads`)")
-    if args.throughput is None or args.throughput <= 0:
-        raise HwplanError("give --throughput > 0: whole-setup samples/s (tokens/s for LLMs)")
-    demand = Demand(workload=args.workload, throughput=args.throughput, mode=args.mode, latency_p99_ms=args.latency_p99_ms,
+    if not args.workload and not args.model_config:
+        raise HwplanError("give --workload (see `hwplan catalog workloads`) or --model-config config.json")
+    if args.request_rate is None and (args.throughput is None or args.throughput <= 0):
+        raise HwplanError("give --throughput > 0: whole-setup samples/s (tokens/s for LLMs), or --request-rate for an LLM")
+    model, workload = options.model_workload(args, fitted_model(args))
+    demand = Demand(workload=workload, throughput=args.throughput, mode=args.mode, latency_p99_ms=args.latency_p99_ms,
                     budget_usd_month=args.budget_usd_month, power_cap_kw=args.power_cap_kw, kinds=options.kinds(args.kinds),
-                    pricing=args.pricing)
-    res = plan(fitted_model(args), demand, top=args.top)
+                    pricing=args.pricing, ttft_p99_ms=args.ttft_p99_ms, tpot_p99_ms=args.tpot_p99_ms,
+                    request_rate=args.request_rate, input_len=args.input_len, output_len=args.output_len,
+                    kv_precision=args.kv_precision)
+    res = plan(model, demand, top=args.top)
     if args.json:
         output.emit_json(res.as_dict())
         return 0
@@ -166,8 +203,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     table = res.ranked if res.feasible else res.nearest
     if len(table):
         unit = str(table["throughput_unit"].iloc[0])
-        cols = [("rank", "#", fmt.count), *SETUP_COLUMNS, ("throughput", unit, fmt.number), ("basis", "basis", output.text),
-                ("latency_p99_s", "p99", fmt.seconds), ("power_kw", "power", fmt.kw), ("usd_per_month", "$/month", fmt.usd),
+        llm = table["tpot_p99_s"].notna().any() if "tpot_p99_s" in table else False
+        setup = SETUP_COLUMNS if not llm else [c for c in SETUP_COLUMNS if c[0] != "batch_size"] + [
+            ("tensor_parallel", "TP", fmt.count), ("pipeline_parallel", "PP", fmt.count),
+            ("replicas", "replicas", fmt.count), ("concurrency", "in flight", fmt.count)]
+        lat = [("latency_p99_s", "p99", fmt.seconds)] if not llm else [
+            ("ttft_p99_s", "TTFT p99", fmt.seconds), ("tpot_p99_s", "TPOT p99", fmt.seconds)]
+        cols = [("rank", "#", fmt.count), *setup, ("throughput", unit, fmt.number), ("basis", "basis", output.text),
+                *lat, ("power_kw", "power", fmt.kw), ("usd_per_month", "$/month", fmt.usd),
                 ("usd_per_million_units", "$/million", fmt.usd), ("energy_kwh_per_month", "energy/month", fmt.kwh)]
         if not res.feasible:
             cols.append(("breaks", "breaks", output.text))

@@ -17,12 +17,29 @@ def as_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
+def llm_request(p: argparse.ArgumentParser) -> None:
+    """The request shape of LLM traffic and the user's own model (`predict`, `plan`, `report`)."""
+    p.add_argument("--input-len", type=float, metavar="TOKENS",
+                   help="LLM: prompt tokens per request (default: the benchmark dataset's mean)")
+    p.add_argument("--output-len", type=float, metavar="TOKENS",
+                   help="LLM: output tokens per request (default: the benchmark dataset's mean)")
+    p.add_argument("--kv-precision", metavar="FORMAT",
+                   help="LLM: KV-cache precision (fp32, bf16, fp16, fp8, int8, fp4; default: the weights' format's own)")
+    p.add_argument("--model-config", metavar="config.json",
+                   help="your own LLM: a Hugging Face config.json on disk (never fetched); replaces --workload")
+
+
 def plan_demand(p: argparse.ArgumentParser) -> None:
     """A demand and its constraints (`hwplan plan`, `hwplan report`)."""
     p.add_argument("--workload", required=False)
     p.add_argument("--throughput", type=float, help="demand: samples/s (tokens/s for LLMs) for the whole setup")
+    p.add_argument("--request-rate", type=float, metavar="REQ_PER_S",
+                   help="LLM demand as requests/s instead of --throughput (output tokens/s = rate x output length)")
     p.add_argument("--mode", choices=MODES, default="inference")
-    p.add_argument("--latency-p99-ms", type=float)
+    p.add_argument("--latency-p99-ms", type=float, help="p99 latency limit (LLM: a whole request, first token to last)")
+    p.add_argument("--ttft-p99-ms", type=float, help="LLM: p99 time to first token limit")
+    p.add_argument("--tpot-p99-ms", type=float, help="LLM: p99 time per output token limit")
+    llm_request(p)
     p.add_argument("--budget-usd-month", type=float)
     p.add_argument("--power-cap-kw", type=float)
     p.add_argument("--kinds", help="comma-separated device kinds to allow: cpu,gpu,tpu,fpga,asic")
@@ -38,3 +55,32 @@ def open_store(args):
     from hwplan.core.store import Store
 
     return Store.open(getattr(args, "db", None))
+
+
+def model_workload(args, model):
+    """(model, workload id) for a command: --model-config adds the user's own LLM (or names the reference workload
+    with the same architecture); otherwise --workload as given."""
+    path = getattr(args, "model_config", None)
+    if not path:
+        return model, args.workload
+    from hwplan.core.errors import HwplanError
+    from hwplan.costmodel.api import custom_workload
+    from hwplan.costmodel.llmconfig import read_config
+
+    if args.workload:
+        raise HwplanError("give either --workload or --model-config, not both")
+    facts = read_config(path)
+    name = _stem(path)
+    model, wid, ref = custom_workload(model, facts, name=name, input_len=args.input_len, output_len=args.output_len)
+    if ref:
+        from hwplan.app.cli import output
+
+        output.error(f"note: {path} has the architecture of the reference workload {ref}; predicting it as {ref}")
+    return model, wid
+
+
+def _stem(path) -> str:
+    from pathlib import Path
+
+    p = Path(path)
+    return p.parent.name if p.stem == "config" and p.parent.name else p.stem

@@ -30,7 +30,12 @@ def register(sub) -> None:
 def plan_inputs(args: argparse.Namespace) -> dict:
     return {"workload": args.workload, "throughput": args.throughput, "mode": args.mode,
             "latency_p99_ms": args.latency_p99_ms, "budget_usd_month": args.budget_usd_month,
-            "power_cap_kw": args.power_cap_kw, "kinds": options.kinds(args.kinds), "pricing": args.pricing, "top": args.top}
+            "power_cap_kw": args.power_cap_kw, "kinds": options.kinds(args.kinds), "pricing": args.pricing, "top": args.top,
+            **{k: getattr(args, k) for k in SERVING_INPUTS if getattr(args, k, None) is not None}}
+
+
+# LLM serving plan inputs a report keeps (the user's own model by its architecture facts, not a file path)
+SERVING_INPUTS = ("ttft_p99_ms", "tpot_p99_ms", "request_rate", "input_len", "output_len", "kv_precision")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -49,7 +54,16 @@ def cmd_report(args: argparse.Namespace) -> int:
                 raise HwplanError(NOT_FOUND)
         else:
             inputs = plan_inputs(args)
-            model = fitted_model(args) if inputs.get("workload") and inputs.get("throughput") is not None else None
+            if args.model_config:
+                from hwplan.costmodel.llmconfig import read_config
+
+                if args.workload:
+                    raise HwplanError("give either --workload or --model-config, not both")
+                inputs["model_facts"] = read_config(args.model_config)
+                inputs["model_name"] = options._stem(args.model_config)
+                inputs["workload"] = "custom"
+            ready = inputs.get("workload") and (inputs.get("throughput") is not None or inputs.get("request_rate"))
+            model = fitted_model(args) if ready else None
             snap = plan_snapshot(store, model, inputs, args.title, args.author or "")
             if args.save:
                 store.put_report(snap.id, snap.title, snap.author, snap.created_at, snap.model_dump(mode="json"))

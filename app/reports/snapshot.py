@@ -291,17 +291,28 @@ def load_report(store, report_id: object) -> Snapshot | None:
 
 def plan_snapshot(store, model, inputs: dict, title: str, author: str = "") -> Snapshot:
     """Run the plan these inputs describe (workload, throughput and plan options) and freeze it, not stored."""
-    if not inputs.get("workload") or inputs.get("throughput") is None:
-        raise HwplanError("give --workload and --throughput (and any plan option), or --id of a saved report")
+    if not inputs.get("workload") or (inputs.get("throughput") is None and not inputs.get("request_rate")):
+        raise HwplanError("give --workload (or --model-config) and --throughput or --request-rate (and any plan "
+                          "option), or --id of a saved report")
     if inputs.get("kinds"):
         bad = sorted(set(inputs["kinds"]) - set(DEVICE_KINDS))
         if bad:
             raise HwplanError(f"device kind '{bad[0]}' is not known; use {', '.join(DEVICE_KINDS)}")
     if inputs.get("top") is not None and int(inputs["top"]) < 1:
         raise HwplanError("--top must be a whole number >= 1")
-    demand = Demand(workload=inputs["workload"], throughput=inputs["throughput"], mode=inputs["mode"],
+    workload = inputs["workload"]
+    if inputs.get("model_facts"):  # the user's own LLM, kept in the report by its architecture facts
+        from hwplan.costmodel.api import custom_workload
+
+        model, workload, _ = custom_workload(model, inputs["model_facts"], name=inputs.get("model_name"),
+                                             input_len=inputs.get("input_len"), output_len=inputs.get("output_len"))
+        inputs = {**inputs, "workload": workload}
+    demand = Demand(workload=workload, throughput=inputs.get("throughput"), mode=inputs["mode"],
                     latency_p99_ms=inputs.get("latency_p99_ms"), budget_usd_month=inputs.get("budget_usd_month"),
-                    power_cap_kw=inputs.get("power_cap_kw"), kinds=inputs.get("kinds"), pricing=inputs["pricing"])
+                    power_cap_kw=inputs.get("power_cap_kw"), kinds=inputs.get("kinds"), pricing=inputs["pricing"],
+                    ttft_p99_ms=inputs.get("ttft_p99_ms"), tpot_p99_ms=inputs.get("tpot_p99_ms"),
+                    request_rate=inputs.get("request_rate"), input_len=inputs.get("input_len"),
+                    output_len=inputs.get("output_len"), kv_precision=inputs.get("kv_precision"))
     assumptions = Assumptions()
     result = plan(model, demand, assumptions, top=int(inputs.get("top") or 10))
     return build_snapshot(title=title, author=author, kind="plan", inputs=inputs, plan_result=result,
