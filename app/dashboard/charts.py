@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from hwplan.app import palette
+from hwplan.core import fmt
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 420) -> go.Figure:
@@ -47,6 +48,47 @@ def setup_label(df: pd.DataFrame) -> pd.Series:
         b = pd.to_numeric(df["batch_size"], errors="coerce")
         label = label + np.where(b.notna(), " · b" + b.fillna(0).astype(int).astype(str), "")
     return label
+
+
+def layout_label(df: pd.DataFrame) -> pd.Series:
+    """An LLM setup's parallel layout: 'TP 2 × PP 1 × 4 replicas', with '× EP 2' for expert-parallel MoE layouts;
+    '–' where the setup has none (a non-LLM workload)."""
+    def one(r) -> str:
+        tp, pp, reps = (fmt.num(r.get(k)) for k in ("tensor_parallel", "pipeline_parallel", "replicas"))
+        if tp is None or pp is None or reps is None:
+            return fmt.MISSING
+        ep = fmt.num(r.get("expert_parallel"))
+        text = f"TP {fmt.count(tp)} × PP {fmt.count(pp)}" + (f" × EP {fmt.count(ep)}" if ep and ep > 1 else "")
+        return text + f" × {fmt.count(reps)} replica{'' if round(reps) == 1 else 's'}"
+
+    return pd.Series([one(r) for r in df.to_dict("records")], index=df.index, dtype=object)
+
+
+MEMORY_PARTS = (("weights_gb", "weights"), ("kv_cache_gb", "KV cache"), ("activations_gb", "activations"))
+
+
+def memory_split_chart(row, capacity_gb: float | None = None, title: str = "Memory per replica") -> go.Figure:
+    """One LLM setup's memory per replica (weights, KV cache, activations, GB) stacked, against the memory of the
+    replica's devices. `row` is one row of a plan's ranked table (a mapping or Series)."""
+    parts = [(label, fmt.num(row.get(key))) for key, label in MEMORY_PARTS]
+    if all(v is None for _, v in parts):
+        return _empty(title, "No memory split for this setup")
+    fig = go.Figure()
+    for i, (label, v) in enumerate(parts):
+        fig.add_trace(go.Bar(x=[v or 0.0], y=["replica"], orientation="h", name=f"{label} {fmt.number(v)} GB",
+                             marker_color=palette.series(i),
+                             hovertemplate=f"{label}: %{{x:,.3~f}} GB<extra></extra>"))
+    fig.update_layout(barmode="stack")
+    cap = fmt.num(capacity_gb)
+    if cap:
+        fig.add_vline(x=cap, line=dict(color=palette.REFERENCE, dash="dash"),
+                      annotation_text=f"device memory {fmt.number(cap)} GB", annotation_position="top left")
+    fig.update_yaxes(visible=False)
+    fig.update_xaxes(rangemode="tozero")
+    fig = _layout(fig, title, "GB per replica", "", height=190 if not title else 230)
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="normal"),
+                      margin=dict(t=70 if title else 30, b=10))
+    return fig
 
 
 def pareto_chart(ranked: pd.DataFrame, pareto: pd.DataFrame | None = None, demand: float | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 from hwplan.core.errors import HwplanError, Problem, ValidationError
 from hwplan.core.ingest import import_into
 from hwplan.core.tableio import DEFAULT_MAX_BYTES, FORMATS
+from hwplan.costmodel import llmconfig
 
 ACCEPTED_TYPES = ("csv", "json", "jsonl", "parquet")
 MAX_UPLOAD_MB = DEFAULT_MAX_BYTES // (1024 * 1024)
@@ -60,3 +62,32 @@ def upload(store, files: list[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_B
                          rows_read=rows, files=info,
                          summary=f"stored {res.inserted if res else 0:,} new row(s); "
                                  f"{res.duplicates if res else 0:,} already stored")
+
+
+MAX_CONFIG_KB = llmconfig.MAX_CONFIG_BYTES // 1024
+
+
+def read_model_config(name: str, data: bytes, max_bytes: int = llmconfig.MAX_CONFIG_BYTES) -> dict:
+    """Architecture facts of an uploaded Hugging Face config.json (read here, never fetched from a hub).
+    Raises llmconfig.ConfigError naming the field (or `file`) and what was expected."""
+    if len(data) > max_bytes:
+        raise llmconfig.ConfigError(name, "file", f"is {len(data):,} bytes", f"a config.json under {max_bytes:,} bytes")
+    try:
+        cfg = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise llmconfig.ConfigError(name, "file", f"is not JSON ({err})", "a Hugging Face config.json") from None
+    except RecursionError:
+        raise llmconfig.ConfigError(name, "file", "is nested too deeply", "a Hugging Face config.json") from None
+    try:
+        return llmconfig.from_config(cfg, name)
+    except llmconfig.ConfigError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, ArithmeticError) as err:  # a field of an unexpected shape
+        raise llmconfig.ConfigError(name, "file", f"could not be read ({type(err).__name__}: {err})",
+                                    "a Hugging Face config.json") from None
+
+
+def model_name(file_name: str, facts: dict) -> str:
+    """A name for an uploaded model: the file's stem, or the config's own name when the file is just config.json."""
+    stem = Path(file_name).stem
+    return str(facts.get("name") or stem) if stem.lower() in ("config", "") else stem

@@ -1,14 +1,17 @@
-"""Plan: a workload, a demand and constraints in; ranked setups, Pareto chart and reasons out."""
+"""Plan: a workload (or your own LLM, from its config.json or a short form), a demand and constraints in; ranked
+setups, Pareto chart and reasons out. LLM serving plans add TTFT / TPOT, the parallel layout and the memory split."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import charts, engine, state
+from hwplan.app.dashboard import charts, engine, state, upload
 from hwplan.app.dashboard.views import common
 from hwplan.core import fmt
+from hwplan.core.errors import HwplanError
 from hwplan.core.vocab import BASIS_HELP
+from hwplan.costmodel import llmconfig
 
 RANKED_COLUMNS = {
     "rank": st.column_config.NumberColumn("#", width="small"),
@@ -18,6 +21,12 @@ RANKED_COLUMNS = {
     "interval": st.column_config.TextColumn("interval (low–high)"),
     "basis": st.column_config.TextColumn(
         "basis", help="measured, calibrated (fitted from similar devices) or roofline (specs only)"),
+    "ttft": st.column_config.TextColumn("TTFT p99", help="time to first token, p99"),
+    "tpot": st.column_config.TextColumn("TPOT p99", help="time per output token after the first, p99"),
+    "layout": st.column_config.TextColumn(
+        "layout", width="medium", help="tensor parallel × pipeline parallel (× expert parallel) × replicas"),
+    "concurrency": st.column_config.TextColumn("concurrency", help="requests in flight, whole setup"),
+    "memory": st.column_config.TextColumn("memory / replica (GB)", help="weights / KV cache / activations"),
     "latency": st.column_config.TextColumn("latency p99"),
     "power": st.column_config.TextColumn("power"),
     "usd_per_month": st.column_config.NumberColumn("USD / month", format="$%.0f"),
@@ -25,56 +34,167 @@ RANKED_COLUMNS = {
     "energy_kwh_per_month": st.column_config.NumberColumn("kWh / month", format="%.0f"),
     "co2_kg_per_month": st.column_config.NumberColumn("CO₂ kg / month", format="%.0f"),
 }
+LLM_COLUMNS = ("ttft", "tpot", "layout", "concurrency", "memory")  # shown for LLM serving plans only
+# an LLM plan's table puts the serving figures and the cost before the interval and the energy
+LLM_ORDER = ("rank", "setup", "throughput_text", "ttft", "tpot", "usd_per_month", "layout", "concurrency", "memory",
+             "basis", "interval", "device_kind", "latency", "power", "usd_per_million_units", "energy_kwh_per_month",
+             "co2_kg_per_month")
+P = state.WIDGET_PREFIX
+OWN_SCENARIO = "Your own model"
+OWN_CONFIG_KEY = "plan_own_config"  # the uploaded config.json: {file_id, file, name, facts} or {file_id, file, error}
+FORM_LABELS = {"rate": "throughput", "volume": "volume by deadline", "requests": "requests/s"}
+SERVING_FORM_LABELS = {"rate": "tokens/s", "requests": "requests/s", "volume": "volume"}  # three fit on a line
 
 
-def inputs_sidebar(wl: pd.DataFrame) -> state.PlanInputs:
-    """The plan's widgets; their state is seeded from the URL on the session's first visit."""
+def number_widget(spec: state.NumberField, placeholder: str = "", step: float | None = None) -> None:
+    """A number input for one of the LLM / own-model fields, bounded as `spec` says (empty = None)."""
+    lo, hi = (int(spec.low), int(spec.high)) if spec.whole else (float(spec.low), float(spec.high))
+    st.number_input(spec.label, min_value=lo, max_value=hi, value=None, step=1 if spec.whole else (step or 1.0),
+                    format="%d" if spec.whole else "%g", placeholder=placeholder or None, key=P + spec.name,
+                    help=spec.help or None)
+
+
+def own_model_sidebar() -> None:
+    """Your own LLM: an uploaded config.json (parsed here, never fetched) or the short form."""
+    ss = st.session_state
+    if ss.get(P + "own") not in state.OWN_SOURCES:
+        ss[P + "own"] = "config"
+    st.segmented_control("Your model from", state.OWN_SOURCES, key=P + "own", selection_mode="single",
+                         format_func=lambda s: {"config": "config.json", "short": "short form"}[s])
+    if (ss.get(P + "own") or "config") == "config":
+        up = st.file_uploader("config.json", type=["json"], key="plan_own_upload",
+                              help=f"a Hugging Face config.json, read here and never fetched from a hub; at most "
+                                   f"{upload.MAX_CONFIG_KB:,} KB")
+        if up is not None:
+            file_id = getattr(up, "file_id", None) or f"{up.name}:{up.size}"
+            blob = ss.get(OWN_CONFIG_KEY) or {}
+            if blob.get("file_id") != file_id:
+                try:
+                    facts = upload.read_model_config(up.name, up.getvalue())
+                except llmconfig.ConfigError as err:
+                    ss[OWN_CONFIG_KEY] = {"file_id": file_id, "file": up.name, "error": str(err)}
+                else:
+                    ss[OWN_CONFIG_KEY] = {"file_id": file_id, "file": up.name, "facts": facts,
+                                          "name": upload.model_name(up.name, facts)}
+        blob = ss.get(OWN_CONFIG_KEY) or {}
+        if blob.get("facts"):
+            st.caption(f"Planning **{blob['name']}** ({blob['file']}): {facts_summary(blob['facts'])}")
+    else:
+        cols = st.columns(2)
+        for i, spec in enumerate(state.OWN_NUMBERS):
+            with cols[i % 2]:
+                number_widget(spec, placeholder={"own_kv_heads": "= heads", "own_experts": "dense",
+                                                 "own_experts_per_token": "–", "own_active_b": "all"}.get(spec.name, ""))
+
+
+def facts_summary(facts: dict) -> str:
+    """'8.19 B parameters, 36 layers, hidden 4,096, 32 heads (8 KV)' (+ experts for MoE)."""
+    n = lambda k: fmt.count(facts.get(k))
+    text = (f"{fmt.number(facts.get('params', 0) / 1e9)} B parameters, {n('layers')} layers, hidden {n('d_model')}, "
+            f"{n('n_heads')} heads ({n('n_kv_heads')} KV)")
+    if (facts.get("n_experts") or 0) > 0:
+        text += (f", {n('n_experts')} experts ({n('experts_per_token')} per token, "
+                 f"{fmt.number(facts.get('active_params', 0) / 1e9)} B active)")
+    return text
+
+
+def llm_means(model, wid: str) -> tuple[float | None, float | None]:
+    """The benchmark's mean prompt and output tokens of an LLM workload (None when it is not one)."""
+    try:
+        w = model.workload_index(wid)
+    except HwplanError:
+        return None, None
+    if not model.wl_["is_llm"][w]:
+        return None, None
+    return float(model.wl_["in_len"][w]), float(model.wl_["out_len"][w])
+
+
+def inputs_sidebar(wl: pd.DataFrame, model) -> tuple[state.PlanInputs, bool, list[str]]:
+    """The plan's widgets (their state seeded from the URL on the session's first visit), whether the plan is
+    LLM serving (an LLM workload in inference, or your own model), and the values that were cleared as unusable."""
     notes = state.init_widgets(st.session_state, st.query_params.to_dict(), set(wl.index))
     for n in notes:
         st.toast(f"Link: {n}", icon=":material/link_off:")
-    scenarios = common.scenario_of(wl)
     ss = st.session_state
-    current = ss[state.WIDGET_PREFIX + "workload"]
-    field = wl.loc[current, "field"] if current in wl.index else next(iter(scenarios))
+    cleared = state.clean_widgets(ss)
+    scenarios = common.scenario_of(wl)
+    names = [*scenarios, OWN_SCENARIO]
+    current = ss[P + "workload"]
+    if ss.get(P + "own") in state.OWN_SOURCES:
+        field = OWN_SCENARIO
+    else:
+        field = wl.loc[current, "field"] if current in wl.index else next(iter(scenarios))
     with st.sidebar:
         st.subheader("Workload")
-        scenario = st.selectbox("Scenario", list(scenarios), index=list(scenarios).index(field), key="plan_scenario_pick")
-        options = scenarios[scenario]
-        if ss[state.WIDGET_PREFIX + "workload"] not in options:
-            ss[state.WIDGET_PREFIX + "workload"] = options[0]
-        st.selectbox("Workload", options, key=state.WIDGET_PREFIX + "workload",
-                     format_func=lambda w: common.workload_label(wl, w))
-        wid = ss[state.WIDGET_PREFIX + "workload"]
-        modes = [m for m in state.MODES if m in str(wl.loc[wid, "modes"]).split(";")] or ["inference"]
-        if ss[state.WIDGET_PREFIX + "mode"] not in modes:
-            ss[state.WIDGET_PREFIX + "mode"] = modes[0]
-        st.segmented_control("Mode", modes, key=state.WIDGET_PREFIX + "mode", selection_mode="single")
-        unit = wl.loc[wid, "throughput_unit"]
+        scenario = st.selectbox("Scenario", names, index=names.index(field), key="plan_scenario_pick")
+        if scenario == OWN_SCENARIO:
+            own_model_sidebar()
+            unit, serving = "tokens/s", True
+            in_mean = out_mean = None
+        else:
+            ss[P + "own"] = ""
+            options = scenarios[scenario]
+            if ss[P + "workload"] not in options:
+                ss[P + "workload"] = options[0]
+            st.selectbox("Workload", options, key=P + "workload", format_func=lambda w: common.workload_label(wl, w))
+            wid = ss[P + "workload"]
+            modes = [m for m in state.MODES if m in str(wl.loc[wid, "modes"]).split(";")] or ["inference"]
+            if ss[P + "mode"] not in modes:
+                ss[P + "mode"] = modes[0]
+            st.segmented_control("Mode", modes, key=P + "mode", selection_mode="single")
+            unit = wl.loc[wid, "throughput_unit"]
+            in_mean, out_mean = llm_means(model, wid)
+            serving = in_mean is not None and (ss[P + "mode"] or "inference") == "inference"
         per = unit.replace("/s", "")
 
         st.subheader("Demand")
-        st.segmented_control("Demand as", state.DEMAND_FORMS, key=state.WIDGET_PREFIX + "demand_form",
-                             format_func=lambda f: {"rate": "throughput", "volume": "volume by deadline"}[f])
-        if ss[state.WIDGET_PREFIX + "demand_form"] == "volume":
-            st.number_input(f"Volume ({per})", min_value=1.0, step=1e6, format="%.0f", key=state.WIDGET_PREFIX + "volume",
+        forms = ("rate", "requests", "volume") if serving else ("rate", "volume")
+        if ss.get(P + "demand_form") not in forms:
+            ss[P + "demand_form"] = "rate"
+        st.segmented_control("Demand as", forms, key=P + "demand_form",
+                             format_func=(SERVING_FORM_LABELS if serving else FORM_LABELS).get)
+        form = ss[P + "demand_form"]
+        if form == "volume":
+            st.number_input(f"Volume ({per})", min_value=1.0, step=1e6, format="%.0f", key=P + "volume",
                             help=f"dataset size × epochs for training, or {per} to process")
-            st.number_input("Deadline (hours)", min_value=0.01, step=1.0, key=state.WIDGET_PREFIX + "deadline_h")
+            st.number_input("Deadline (hours)", min_value=0.01, step=1.0, key=P + "deadline_h")
+        elif form == "requests":
+            number_widget(state.NUMBERS["request_rate"], placeholder="requests per second")
         else:
             st.number_input(f"Throughput ({unit})", min_value=0.001, step=1000.0, format="%.0f",
-                            key=state.WIDGET_PREFIX + "throughput", help="for the whole setup")
-        st.number_input("Latency p99 (ms)", min_value=0.01, placeholder="no limit",
-                        key=state.WIDGET_PREFIX + "latency_ms", help="per request; leave empty for none")
+                            key=P + "throughput", help="output tokens/s for the whole setup" if serving
+                            else "for the whole setup")
+        if serving:
+            mean = lambda v: f"mean {fmt.count(v)}" if v else "default"
+            c = st.columns(2)
+            with c[0]:
+                number_widget(state.NUMBERS["input_len"], placeholder=mean(in_mean))
+            with c[1]:
+                number_widget(state.NUMBERS["output_len"], placeholder=mean(out_mean))
+            st.selectbox("KV-cache precision", state.KV_CHOICES, key=P + "kv_precision",
+                         help="auto = the weight format's own KV-cache format")
+            c = st.columns(2)
+            with c[0]:
+                number_widget(state.NUMBERS["ttft_p99_ms"], placeholder="no limit", step=10.0)
+            with c[1]:
+                number_widget(state.NUMBERS["tpot_p99_ms"], placeholder="no limit", step=1.0)
+        st.number_input("Latency p99 (ms)", min_value=0.01, value=None, placeholder="no limit",
+                        key=P + "latency_ms", help="whole request, prompt and every output token; leave empty for none"
+                        if serving else "per request; leave empty for none")
 
         st.subheader("Constraints")
-        st.number_input("Budget (USD / month)", min_value=1.0, step=1000.0, placeholder="no limit",
-                        format="%.0f", key=state.WIDGET_PREFIX + "budget_usd_month")
-        st.number_input("Power cap (kW)", min_value=0.01, step=1.0, placeholder="no limit",
-                        key=state.WIDGET_PREFIX + "power_cap_kw")
-        st.pills("Allowed kinds", state.KINDS, selection_mode="multi", key=state.WIDGET_PREFIX + "kinds")
-        st.segmented_control("Pricing", state.PRICING, key=state.WIDGET_PREFIX + "pricing",
+        st.number_input("Budget (USD / month)", min_value=1.0, step=1000.0, value=None, placeholder="no limit",
+                        format="%.0f", key=P + "budget_usd_month")
+        st.number_input("Power cap (kW)", min_value=0.01, step=1.0, value=None, placeholder="no limit",
+                        key=P + "power_cap_kw")
+        st.pills("Allowed kinds", state.KINDS, selection_mode="multi", key=P + "kinds")
+        st.segmented_control("Pricing", state.PRICING, key=P + "pricing",
                              format_func=lambda p: {"cloud": "cloud (rent)", "owned": "owned (buy)"}[p])
         st.caption(f"Assumptions: **{common.assumptions_label()}** (change them on the Catalog page)")
-    return state.read_widgets(ss)
+    inputs = state.read_widgets(ss)
+    if scenario == OWN_SCENARIO and not inputs.own:
+        inputs.own = "config"  # the source control was clicked off: it still is your own model
+    return inputs, serving, cleared
 
 
 def ranked_table(ranked: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -84,42 +204,131 @@ def ranked_table(ranked: pd.DataFrame, unit: str) -> pd.DataFrame:
     df["interval"] = [fmt.interval(lo, hi, unit) for lo, hi in zip(df["low"], df["high"])]
     df["latency"] = df["latency_p99_s"].map(fmt.seconds) if "latency_p99_s" in df else "–"
     df["power"] = df["power_kw"].map(fmt.kw)
-    cols = [c for c in RANKED_COLUMNS if c in df.columns]
-    return df[cols]
+    llm = is_llm_plan(df)
+    if llm:
+        df["ttft"] = df["ttft_p99_s"].map(fmt.ms)
+        df["tpot"] = df["tpot_p99_s"].map(fmt.ms)
+        df["layout"] = charts.layout_label(df)
+        df["concurrency"] = df["concurrency"].map(fmt.count) if "concurrency" in df else fmt.MISSING
+        df["memory"] = [" / ".join(fmt.number(r.get(k)) for k, _ in charts.MEMORY_PARTS) for r in df.to_dict("records")]
+    order = LLM_ORDER if llm else [c for c in RANKED_COLUMNS if c not in LLM_COLUMNS]
+    return df[[c for c in order if c in df.columns]]
+
+
+def is_llm_plan(df: pd.DataFrame | None) -> bool:
+    """An LLM serving plan's table carries TTFT / TPOT (NaN for every other workload)."""
+    return df is not None and "ttft_p99_s" in df and bool(pd.to_numeric(df["ttft_p99_s"], errors="coerce").notna().any())
+
+
+def replica_memory_gb(model, top) -> float | None:
+    """The memory of one replica's devices (GB), from the catalog as the model holds it."""
+    try:
+        d = model.device_index(str(top["device"]))
+        per = fmt.num(top.get("devices_per_replica")) or 1.0
+        return float(model.dev_["mem"][d]) * per / 1e9
+    except (HwplanError, KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def llm_top(model, top, key: str = "memory_chart") -> None:
+    """The top LLM setup's serving figures: TTFT / TPOT, layout, concurrency and the memory split per replica."""
+    m = st.columns([1, 1, 2, 1])
+    m[0].metric("TTFT p99", fmt.ms(top.get("ttft_p99_s")), border=True, help=f"p50 {fmt.ms(top.get('ttft_p50_s'))}")
+    m[1].metric("TPOT p99", fmt.ms(top.get("tpot_p99_s")), border=True, help=f"p50 {fmt.ms(top.get('tpot_p50_s'))}")
+    m[2].metric("Layout", charts.layout_label(pd.DataFrame([top])).iloc[0], border=True,
+                help="tensor parallel × pipeline parallel (× expert parallel) × replicas")
+    m[3].metric("Concurrency", fmt.count(top.get("concurrency")), border=True,
+                help=f"requests in flight, whole setup; {fmt.count(top.get('batch_size'))} sequences per replica")
+    cap = replica_memory_gb(model, top)
+    parts = " · ".join(f"{label} {fmt.number(top.get(k))} GB" for k, label in charts.MEMORY_PARTS)
+    st.markdown(f"**Memory per replica:** {parts}"
+                + (f" (of {fmt.number(cap)} GB on {fmt.count(top.get('devices_per_replica'))} device(s))" if cap else ""))
+    st.plotly_chart(charts.memory_split_chart(top, cap, title=""), key=key)
+
+
+def demand_text(inputs: state.PlanInputs, tgt: engine.Target, need: float) -> str:
+    """'**Demand:** 1,280 tokens/s (5 requests/s × 256 output tokens) · TTFT p99 ≤ 2000 ms · …'."""
+    text = f"**Demand:** {fmt.rate(need, tgt.unit)}"
+    if tgt.serving and inputs.demand_form == "requests":
+        text += f" ({inputs.request_rate:g} requests/s × {fmt.count(inputs.output_len or tgt.out_len_mean)} output tokens)"
+    if tgt.serving:
+        text += (f" · requests of {fmt.count(inputs.input_len or tgt.in_len_mean)} prompt + "
+                 f"{fmt.count(inputs.output_len or tgt.out_len_mean)} output tokens"
+                 + ("" if inputs.input_len and inputs.output_len else
+                    f" ({'planning defaults' if tgt.facts is not None and not tgt.reference else 'benchmark means'}"
+                    " where not given)")
+                 + (f" · KV cache {inputs.kv_precision}" if inputs.kv_precision != "auto" else ""))
+        text += f" · TTFT p99 ≤ {inputs.ttft_p99_ms:g} ms" if inputs.ttft_p99_ms else ""
+        text += f" · TPOT p99 ≤ {inputs.tpot_p99_ms:g} ms" if inputs.tpot_p99_ms else ""
+    return (text + (f" · p99 ≤ {inputs.latency_ms:g} ms" if inputs.latency_ms else "")
+            + (f" · budget {fmt.usd(inputs.budget_usd_month, 'month')}" if inputs.budget_usd_month else "")
+            + (f" · power ≤ {fmt.kw(inputs.power_cap_kw)}" if inputs.power_cap_kw else "")
+            + f" · {inputs.pricing} pricing")
+
+
+def caption(wl: pd.DataFrame, inputs: state.PlanInputs, tgt: engine.Target) -> None:
+    tail = "This page's URL holds these inputs: copy it to share the plan."
+    if tgt.facts is None:
+        row = wl.loc[inputs.workload]
+        st.caption(f"{row['field']} · {row['task']} · {row['description']} — {inputs.mode}. {tail}")
+        return
+    src = "your config.json" if inputs.own == "config" else "the short form"
+    st.caption(f"{OWN_SCENARIO} · {tgt.name} from {src}: {facts_summary(tgt.facts)} — inference. "
+               + (tail if inputs.own == "short" else "A link carries the inputs but not the uploaded file."))
+    if tgt.reference:
+        st.info(f"This architecture is the reference workload **{tgt.reference}**: it is planned as "
+                f"{tgt.reference}, with its measured and published results.", icon=":material/link:")
 
 
 def render() -> None:
     st.title("Plan")
     wl = common.planning_workloads()
-    inputs = inputs_sidebar(wl)
-    state.sync_query(st.query_params, inputs)
-    unit = wl.loc[inputs.workload, "throughput_unit"]
-    row = wl.loc[inputs.workload]
-    st.caption(f"{row['field']} · {row['task']} · {row['description']} — {inputs.mode}. "
-               f"This page's URL holds these inputs: copy it to share the plan.")
+    model = common.cost_model()
+    inputs, serving, cleared = inputs_sidebar(wl, model)
+    state.sync_query(st.query_params, inputs, serving)
+    ss = st.session_state
+    for note in cleared:
+        st.error(note)
+    bad = state.problems(inputs, serving)
+    if bad:
+        st.error("These inputs cannot be planned:\n\n" + "\n".join(f"- {b}" for b in bad))
+        return
+    uploaded = ss.get(OWN_CONFIG_KEY) if inputs.own == "config" else None
+    if inputs.own == "config":
+        if uploaded and uploaded.get("error"):
+            st.error(f"Your config.json could not be read. {uploaded['error']}")
+            return
+        if not uploaded or not uploaded.get("facts"):
+            st.info("Upload your model's Hugging Face **config.json** in the sidebar (it is read here, never fetched "
+                    "from a hub), or switch to the short form.", icon=":material/upload_file:")
+            return
+    try:
+        tgt = engine.target(model, inputs, uploaded)
+    except HwplanError as exc:
+        st.error(f"Your model cannot be planned: {exc}" if inputs.own else f"Planning failed: {exc}")
+        return
+    caption(wl, inputs, tgt)
     if not inputs.kinds:
         st.warning("Pick at least one device kind in the sidebar.")
         return
-    model = common.cost_model()
     assumptions = common.session_assumptions()
     with st.spinner("Ranking setups…"):
         try:
-            timed = engine.run_plan(model, inputs, assumptions=assumptions, top=10)
-        except Exception as exc:
+            timed = engine.run_plan(model, inputs, assumptions=assumptions, top=10, tgt=tgt)
+        except HwplanError as exc:
             st.error(f"Planning failed: {exc}")
             return
+        except Exception as exc:
+            st.error(f"Planning failed ({type(exc).__name__}): {exc}")
+            return
     result = timed.result
-    demand = inputs.required_throughput()
+    unit = tgt.unit
+    demand = engine.required_throughput(inputs, tgt)
     ranked = result.ranked if result.ranked is not None else pd.DataFrame()
     header = st.container()
     with header:
         cols = st.columns([3, 1])
-        need = fmt.rate(demand, unit)
-        cols[0].markdown(f"**Demand:** {need}"
-                         + (f" · p99 ≤ {inputs.latency_ms:g} ms" if inputs.latency_ms else "")
-                         + (f" · budget {fmt.usd(inputs.budget_usd_month, 'month')}" if inputs.budget_usd_month else "")
-                         + (f" · power ≤ {fmt.kw(inputs.power_cap_kw)}" if inputs.power_cap_kw else "")
-                         + f" · {inputs.pricing} pricing")
+        cols[0].markdown(demand_text(inputs, tgt, demand))
         cols[1].caption(f"server time {timed.seconds * 1000:.0f} ms", help="time the planner took for this ranking")
     if not result.feasible or ranked.empty:
         st.error(f"No setup meets every constraint. {result.why}")
@@ -134,8 +343,11 @@ def render() -> None:
             st.dataframe(near, hide_index=True, column_config=RANKED_COLUMNS, width="stretch")
         return
     top = ranked.iloc[0]
-    st.subheader(f"Best: {int(top['count'])} × {top['device']} · {top['precision']}"
-                 + (f" · batch {int(top['batch_size'])}" if pd.notna(top.get("batch_size")) else ""))
+    llm = is_llm_plan(ranked)
+    batch = ""
+    if pd.notna(top.get("batch_size")):
+        batch = f" · {int(top['batch_size'])} sequences per replica" if llm else f" · batch {int(top['batch_size'])}"
+    st.subheader(f"Best: {int(top['count'])} × {top['device']} · {top['precision']}{batch}")
     per = unit.replace("/s", "")
     m = st.columns(5)
     m[0].metric("Cost (USD / month)", fmt.usd(top["usd_per_month"]), border=True,
@@ -146,6 +358,8 @@ def render() -> None:
     m[3].metric("Energy / month", fmt.kwh(top.get("energy_kwh_per_month")), border=True,
                 help=f"CO₂ {fmt.co2(top.get('co2_kg_per_month'))} / month")
     m[4].metric("Latency p99", fmt.seconds(top.get("latency_p99_s")), border=True)
+    if llm:
+        llm_top(tgt.model, top)
     b = st.columns([1, 5])
     with b[0]:
         common.basis_badge(str(top["basis"]))
@@ -159,4 +373,5 @@ def render() -> None:
     c[1].plotly_chart(charts.interval_chart(ranked, unit, demand), key="interval_chart")
     st.subheader("Ranked setups")
     st.dataframe(ranked_table(ranked, unit), hide_index=True, column_config=RANKED_COLUMNS, width="stretch")
-    common.save_report_control("plan", state.as_dict(inputs), plan_result=result, assumptions=assumptions, key="plan_save")
+    common.save_report_control("plan", engine.report_inputs(inputs, tgt), plan_result=result, assumptions=assumptions,
+                               key="plan_save")

@@ -6,18 +6,15 @@ Screenshots go to a temporary folder; with HWPLAN_SCREENSHOTS=1 they replace doc
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import CHROMIUM_ARGS, REPO, AppServer, chromium_path
+from tests.app.conftest import AppServer
+from tests.app.dashboard.browsing import WAIT_MS, best, settle, wait_text
 from tests.conftest import make_rows
 
 pytestmark = pytest.mark.browser
-playwright = pytest.importorskip("playwright.sync_api")
-WAIT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
@@ -26,57 +23,6 @@ def server(tmp_path_factory, model_cache):
     srv = AppServer(db, model_cache).start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = chromium_path()
-    if exe is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    if os.environ.get("HWPLAN_SCREENSHOTS") == "1":
-        return REPO / "docs" / "screenshots"
-    return tmp_path_factory.mktemp("shots")
-
-
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1440, "height": 1700})
-    pg = ctx.new_page()
-    yield pg
-    ctx.close()
-
-
-def wait_text(page, text, timeout=WAIT_MS):
-    page.get_by_text(text).first.wait_for(timeout=timeout)
-
-
-SETTLED_JS = """() => {
-  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;      // a run is in progress
-  if (document.querySelector('[data-testid="stSkeleton"], .stSkeleton')) return false;  // elements still loading
-  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
-  if (charts.some(c => !c.querySelector('.main-svg'))) return false;                 // a chart not drawn yet
-  const frames = [...document.querySelectorAll('[data-testid="stDataFrame"]')].filter(f => f.offsetParent);
-  return frames.every(f => f.querySelector('canvas'));
-}"""
-
-
-def settle(page):
-    """Wait until Streamlit has finished its run and drawn every chart and table."""
-    page.wait_for_function(SETTLED_JS, timeout=WAIT_MS)
-    page.wait_for_timeout(1200)
-    page.wait_for_function(SETTLED_JS, timeout=WAIT_MS)
-
-
-def best(page) -> str:
-    return page.locator("h3").filter(has_text="Best:").first.inner_text()
 
 
 def test_open_plan_and_change_a_constraint(server, page, shots):

@@ -77,3 +77,23 @@ def test_catalog_bar_chart_and_source_counts():
     assert sorted(t.name for t in fig.data) == ["gpu", "tpu"]
     rows = pd.DataFrame({"workload": ["r", "r", "b"], "source": ["published", "upload", "published"]})
     assert {t.name for t in charts.source_counts_chart(rows).data} == {"published", "upload"}
+
+
+def llm_rows():
+    return pd.DataFrame({"tensor_parallel": [1, 8, float("nan")], "pipeline_parallel": [1, 2, float("nan")],
+                         "expert_parallel": [1.0, 8.0, float("nan")], "replicas": [1, 4, float("nan")],
+                         "weights_gb": [8.19, 140.0, float("nan")], "kv_cache_gb": [43.5, 60.0, float("nan")],
+                         "activations_gb": [1.78, 5.0, float("nan")]})
+
+
+def test_layout_label_names_tp_pp_ep_and_replicas():
+    assert charts.layout_label(llm_rows()).tolist() == ["TP 1 × PP 1 × 1 replica", "TP 8 × PP 2 × EP 8 × 4 replicas", "–"]
+
+
+def test_memory_split_chart_stacks_weights_kv_and_activations_against_device_memory():
+    fig = charts.memory_split_chart(llm_rows().iloc[0], capacity_gb=96.0)
+    assert [t.name for t in fig.data] == ["weights 8.19 GB", "KV cache 43.5 GB", "activations 1.78 GB"]
+    assert [t.x[0] for t in fig.data] == [8.19, 43.5, 1.78] and fig.layout.barmode == "stack"
+    assert any(s.x0 == 96.0 for s in fig.layout.shapes)
+    empty = charts.memory_split_chart(llm_rows().iloc[2])
+    assert not empty.data and "No memory split" in empty.layout.annotations[0].text
