@@ -166,7 +166,7 @@ def custom_workload(model: PerformanceModel, facts: dict, name: str | None = Non
     key = lambda get: tuple(round(float(get(k) or 0.0), 3) for k in FINGERPRINT) + (round(float(get("params") or 0) / 1e6),)
     mine = key(lambda k: facts.get(k))
     for i, wid in enumerate(model.workloads_):
-        if wl["is_llm"][i] and not str(wid).startswith("custom:") and key(lambda k: wl[k][i]) == mine:
+        if wl["is_llm"][i] and not str(wid).startswith("custom:") and key(lambda k, i=i: wl[k][i]) == mine:
             return model, wid, wid
     label = str(name or facts.get("name") or "model")
     slug = "".join(c if c.isalnum() or c in "-._" else "-" for c in label.lower()).strip("-")[:48] or "model"

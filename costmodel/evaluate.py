@@ -23,6 +23,7 @@ import numpy as np
 
 from hwplan.core.errors import HwplanError
 from hwplan.core.vocab import BYTES_PER_VALUE, MODES, PRECISIONS, QUALITY
+from hwplan.costmodel import llmserve
 
 SCENARIOS = ("offline", "server", "training")  # the model's regimes: index 2 is a training step
 
@@ -178,12 +179,57 @@ def evaluate(m: Fitted, w, d, p, b, n, s, phase=0, eta_on=True, comm_bw=None, la
     return replace(old, **{f.name: np.where(pick, getattr(new, f.name), getattr(old, f.name)) for f in fields(old)})
 
 
-def _served(m: Fitted, w, d, p, b, n, s, eta_on, latency_limit_s, in_len, out_len, kv, layout, ttft_limit_s,
-            tpot_limit_s) -> Evaluation:
-    from hwplan.costmodel.llmserve import evaluation
-
-    return evaluation(m, w, d, p, b, n, s, eta_on, latency_limit_s, in_len, out_len, kv, layout, ttft_limit_s,
-                      tpot_limit_s)
+def _served(m: Fitted, w, d, p, b, n, s, eta_on=True, latency_limit_s=None, in_len=None, out_len=None, kv=None, layout=None,
+           ttft_limit_s=None, tpot_limit_s=None) -> Evaluation:
+    """An `evaluate.Evaluation` for LLM inference setups (throughput = output tokens/s of the whole setup)."""
+    A = m.arrays_
+    w, d, p, s = (np.asarray(v, dtype=np.int64) for v in (w, d, p, s))
+    I = A["wl_in_len"][w] if in_len is None else np.asarray(in_len, dtype=float)
+    O = A["wl_out_len"][w] if out_len is None else np.asarray(out_len, dtype=float)
+    # the server scenario of a benchmark has its own latency limits (data/workloads.csv) unless some are given
+    server = s == 1
+    no_limits = ttft_limit_s is None and tpot_limit_s is None and latency_limit_s is None
+    if no_limits and np.any(server):
+        ttft_limit_s = np.where(server & np.isfinite(A["wl_server_ttft_p99_s"][w]), A["wl_server_ttft_p99_s"][w], np.inf)
+        tpot_limit_s = np.where(server & np.isfinite(A["wl_server_tpot_p99_s"][w]), A["wl_server_tpot_p99_s"][w], np.inf)
+        latency_limit_s = np.where(server & np.isfinite(A["wl_server_latency_p99_s"][w]),
+                                   A["wl_server_latency_p99_s"][w], np.inf)
+    sv_ = llmserve.serve(A, w, d, p, b, n, I, O, kv=kv, layout=layout, ttft_limit=ttft_limit_s, tpot_limit=tpot_limit_s,
+                e2e_limit=latency_limit_s, eta_on=eta_on)
+    full = sv_.throughput.shape
+    bc = lambda v: np.broadcast_to(np.asarray(v, dtype=float), full)
+    O_f = bc(O)
+    lat99 = sv_.ttft_p99 + O_f * sv_.tpot_p50
+    lat50 = sv_.ttft_p50 + O_f * sv_.tpot_p50
+    basis = np.broadcast_to(A["llm_basis"][w, d] if "llm_basis" in A else np.full(np.shape(w), 2), full).astype(np.int64)
+    q = A["llm_q"][basis] if "llm_q" in A else A["q"][basis]
+    tput = sv_.throughput
+    low = tput * np.exp(q[..., 0])
+    high = np.maximum(np.minimum(tput * np.exp(q[..., 1]), sv_.ceiling), tput)
+    peak = np.broadcast_to(A["peak"][d, p], full)
+    supported = np.isfinite(peak) & (peak > 0)
+    util = np.clip(sv_.busy, 0.05, 1.0)
+    board, idle = bc(A["board_w"][d]), bc(A["idle_w"][d])
+    host = bc(A["host"][A["kind_code"][d]])
+    n_f = bc(n)
+    dev_w = idle + (board - idle) * util ** A["power_gamma"]
+    power = np.where(supported, n_f * dev_w * (1 + host), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        par_eff = np.where(sv_.fits & (sv_.single > 0), tput / (n_f * sv_.single), np.nan)
+    mem_req = sv_.weights_b + sv_.kv_b + sv_.act_b
+    nan = np.full(full, np.nan)
+    return Evaluation(
+        throughput=tput, low=np.minimum(low, tput), high=high, basis=basis, bound=sv_.bound.astype(np.int64),
+        latency_s=np.where(sv_.fits, lat99, nan), latency_p50_s=np.where(sv_.fits, lat50, nan), power_w=power,
+        idle_w=n_f * idle * (1 + host), mem_required_b=mem_req, min_devices=np.where(np.isfinite(sv_.min_g), sv_.min_g, 0),
+        group=sv_.g, tensor_parallel=sv_.tp, pipeline_parallel=sv_.pp, replicas=sv_.reps,
+        used=np.where(sv_.fits, sv_.reps * sv_.g, np.minimum(n_f, 1)), batch=sv_.batch, parallel_eff=par_eff,
+        supported=supported, fits=sv_.fits, util=util, overhead_s=sv_.overhead_s, flops_per_unit=sv_.flops_per_token,
+        bytes_per_unit=sv_.bytes_per_token, peak_throughput=sv_.ceiling, t_core_s=sv_.tpot_p50,
+        units_per_batch=sv_.batch, ttft_p50_s=sv_.ttft_p50, ttft_p99_s=sv_.ttft_p99, tpot_p50_s=sv_.tpot_p50,
+        tpot_p99_s=sv_.tpot_p99, total_throughput=sv_.total_throughput,
+        expert_parallel=np.where(sv_.ep, sv_.tp, 1.0), weights_b=sv_.weights_b, kv_cache_b=sv_.kv_b,
+        activations_b=sv_.act_b, ceiling=sv_.ceiling, meets_latency=sv_.meets)
 
 
 def _evaluate_roofline(m: Fitted, w, d, p, b, n, s, phase, eta_on, comm_bw, latency_limit_s, work_scale,

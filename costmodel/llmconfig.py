@@ -61,24 +61,24 @@ def from_config(cfg: Any, source: str = "config.json") -> dict[str, Any]:
         raise ConfigError(source, "model_type", f"'{mt}' is not supported", "one of " + ", ".join(SUPPORTED))
     g = _Getter(cfg, source)
     if mt == "gptj":
-        d, L, nh = g.int("n_embd"), g.int("n_layer"), g.int("n_head")
-        vocab = g.int("vocab_size")
-        ff = g.int("n_inner", 4 * d) if cfg.get("n_inner") is not None else 4 * d
+        d, L, nh = g.whole("n_embd"), g.whole("n_layer"), g.whole("n_head")
+        vocab = g.whole("vocab_size")
+        ff = g.whole("n_inner", 4 * d) if cfg.get("n_inner") is not None else 4 * d
         hd = g.div(d, nh, "n_head")
         layer = 4 * d * d + 2 * d * ff + ff + d + 2 * d       # q k v o (no bias), fc_in/out with bias, one LayerNorm
         params = vocab * d + L * layer + 2 * d + vocab * d + vocab  # + final LayerNorm, lm_head with bias
         return _facts(mt, cfg, L, d, nh, nh, hd, ff, 0, 0, vocab, params, params)
     if mt == "gpt_neox":
-        d, L, nh = g.int("hidden_size"), g.int("num_hidden_layers"), g.int("num_attention_heads")
-        vocab, ff = g.int("vocab_size"), g.int("intermediate_size")
+        d, L, nh = g.whole("hidden_size"), g.whole("num_hidden_layers"), g.whole("num_attention_heads")
+        vocab, ff = g.whole("vocab_size"), g.whole("intermediate_size")
         hd = g.div(d, nh, "num_attention_heads")
         layer = (3 * d * d + 3 * d) + (d * d + d) + (2 * d * ff + ff + d) + 4 * d  # qkv, dense, mlp (biases), 2 LayerNorms
         tied = bool(cfg.get("tie_word_embeddings", False))
         params = vocab * d + L * layer + 2 * d + (0 if tied else vocab * d)
         return _facts(mt, cfg, L, d, nh, nh, hd, ff, 0, 0, vocab, params, params)
-    d, L, nh = g.int("hidden_size"), g.int("num_hidden_layers"), g.int("num_attention_heads")
-    vocab = g.int("vocab_size")
-    kvh = g.int("num_key_value_heads", nh) if cfg.get("num_key_value_heads") is not None else nh
+    d, L, nh = g.whole("hidden_size"), g.whole("num_hidden_layers"), g.whole("num_attention_heads")
+    vocab = g.whole("vocab_size")
+    kvh = g.whole("num_key_value_heads", nh) if cfg.get("num_key_value_heads") is not None else nh
     if kvh > nh or nh % kvh:
         raise ConfigError(source, "num_key_value_heads", f"{kvh} does not divide num_attention_heads {nh}",
                           "a divisor of num_attention_heads")
@@ -86,47 +86,47 @@ def from_config(cfg: Any, source: str = "config.json") -> dict[str, Any]:
     emb = vocab * d * (1 if tied else 2)
     if mt.startswith("deepseek"):
         return _deepseek(mt, cfg, g, d, L, nh, vocab, emb)
-    hd = g.int("head_dim") if cfg.get("head_dim") is not None else g.div(d, nh, "num_attention_heads")
+    hd = g.whole("head_dim") if cfg.get("head_dim") is not None else g.div(d, nh, "num_attention_heads")
     bias = mt in ("qwen2", "qwen2_moe") or bool(cfg.get("attention_bias", False))
     attn = d * nh * hd + 2 * d * kvh * hd + nh * hd * d + (nh * hd + 2 * kvh * hd if bias else 0)
     if mt in ("qwen3", "qwen3_moe"):
         attn += 2 * hd  # q_norm, k_norm
     norms = 2 * d
     if mt in ("mixtral", "qwen2_moe", "qwen3_moe"):
-        E = g.int("num_local_experts") if mt == "mixtral" else g.int("num_experts")
-        k = g.int("num_experts_per_tok")
+        E = g.whole("num_local_experts") if mt == "mixtral" else g.whole("num_experts")
+        k = g.whole("num_experts_per_tok")
         if k > E:
             raise ConfigError(source, "num_experts_per_tok", f"{k} is more than the {E} experts", f"at most {E}")
-        eff = g.int("intermediate_size") if mt == "mixtral" else g.int("moe_intermediate_size")
+        eff = g.whole("intermediate_size") if mt == "mixtral" else g.whole("moe_intermediate_size")
         expert = 3 * d * eff
         shared = 0
         if mt == "qwen2_moe" and cfg.get("shared_expert_intermediate_size"):
-            shared = 3 * d * g.int("shared_expert_intermediate_size") + d  # + the shared expert's gate
+            shared = 3 * d * g.whole("shared_expert_intermediate_size") + d  # + the shared expert's gate
         moe_layers = _moe_layers(cfg, g, L, mt)
-        dense_ff = g.int("intermediate_size") if mt != "mixtral" and cfg.get("intermediate_size") else eff
+        dense_ff = g.whole("intermediate_size") if mt != "mixtral" and cfg.get("intermediate_size") else eff
         dense_mlp = 3 * d * dense_ff
         total = emb + d + L * (attn + norms) + moe_layers * (E * expert + d * E + shared) + (L - moe_layers) * dense_mlp
         active = emb + d + L * (attn + norms) + moe_layers * (k * expert + d * E + shared) + (L - moe_layers) * dense_mlp
         return _facts(mt, cfg, L, d, nh, kvh, hd, eff, E, k, vocab, total, active)
-    ff = g.int("intermediate_size")
+    ff = g.whole("intermediate_size")
     params = emb + d + L * (attn + norms + 3 * d * ff)
     return _facts(mt, cfg, L, d, nh, kvh, hd, ff, 0, 0, vocab, params, params)
 
 
 def _deepseek(mt, cfg, g, d, L, nh, vocab, emb) -> dict[str, Any]:
-    nope, rope, vhd = g.int("qk_nope_head_dim"), g.int("qk_rope_head_dim"), g.int("v_head_dim")
-    kv_lora = g.int("kv_lora_rank")
-    q_lora = g.int("q_lora_rank") if cfg.get("q_lora_rank") is not None else 0
+    nope, rope, vhd = g.whole("qk_nope_head_dim"), g.whole("qk_rope_head_dim"), g.whole("v_head_dim")
+    kv_lora = g.whole("kv_lora_rank")
+    q_lora = g.whole("q_lora_rank") if cfg.get("q_lora_rank") is not None else 0
     qk = nope + rope
     q = (d * q_lora + q_lora + q_lora * nh * qk) if q_lora else d * nh * qk
     attn = q + d * (kv_lora + rope) + kv_lora + kv_lora * nh * (nope + vhd) + nh * vhd * d
-    E, k = g.int("n_routed_experts"), g.int("num_experts_per_tok")
+    E, k = g.whole("n_routed_experts"), g.whole("num_experts_per_tok")
     if k > E:
         raise ConfigError(g.source, "num_experts_per_tok", f"{k} is more than the {E} routed experts", f"at most {E}")
-    eff = g.int("moe_intermediate_size")
-    shared = g.int("n_shared_experts", 0) if cfg.get("n_shared_experts") is not None else 0
-    dense_ff = g.int("intermediate_size")
-    first_dense = g.int("first_k_dense_replace", 0) if cfg.get("first_k_dense_replace") is not None else 0
+    eff = g.whole("moe_intermediate_size")
+    shared = g.whole("n_shared_experts", 0) if cfg.get("n_shared_experts") is not None else 0
+    dense_ff = g.whole("intermediate_size")
+    first_dense = g.whole("first_k_dense_replace", 0) if cfg.get("first_k_dense_replace") is not None else 0
     if first_dense > L:
         raise ConfigError(g.source, "first_k_dense_replace", f"{first_dense} is more than the {L} layers", f"at most {L}")
     moe_layers = L - first_dense
@@ -144,7 +144,7 @@ def _deepseek(mt, cfg, g, d, L, nh, vocab, emb) -> dict[str, Any]:
 def _moe_layers(cfg, g, L, mt) -> int:
     if mt == "mixtral":
         return L
-    step = g.int("decoder_sparse_step", 1) if cfg.get("decoder_sparse_step") is not None else 1
+    step = g.whole("decoder_sparse_step", 1) if cfg.get("decoder_sparse_step") is not None else 1
     only = cfg.get("mlp_only_layers") or []
     if not isinstance(only, list) or not all(isinstance(i, int) for i in only):
         raise ConfigError(g.source, "mlp_only_layers", f"is {only!r}", "a list of layer indices")
@@ -163,7 +163,7 @@ class _Getter:
     def __init__(self, cfg: dict, source: str):
         self.cfg, self.source = cfg, source
 
-    def int(self, key: str, default: int | None = None) -> int:
+    def whole(self, key: str, default: int | None = None) -> int:
         v = self.cfg.get(key, default)
         if v is None:
             raise ConfigError(self.source, key, "is missing", "a whole number > 0")

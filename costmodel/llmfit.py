@@ -83,6 +83,31 @@ class Design:
         n = dict(self.blocks)[name]
         return th[o:o + n] if n > 1 else th[o]
 
+    def matrices(self, d, pc, sw, moe):
+        """The logits as linear maps of theta: z_c = Xc theta, z_m = Xm theta (rows d, pc, sw, moe), and the
+        columns of a_x, pf_c and each row's oh_kind (for the analytic Jacobian)."""
+        n = len(d)
+        Xc, Xm = np.zeros((n, self.k)), np.zeros((n, self.k))
+        r = np.arange(n)
+        k, v = self.kind[d], self.vendor[d]
+        swv = np.asarray(sw, dtype=float) - SW_YEAR0
+        o = self.off
+        Xc[r, o["a_c"]] = 1.0
+        Xc[r, o["kind_c"] + k] = 1.0
+        Xc[r, o["vendor_c"] + v] = 1.0
+        Xc[r, o["prec_c"] + pc] = 1.0
+        Xc[r, o["gen_c"]] = self.year[d]
+        Xc[r, o["sw_c"]] = swv
+        Xc[r, o["moe"]] = moe
+        Xc[r, o["dev_c"] + d] = 1.0
+        Xm[r, o["a_m"]] = 1.0
+        Xm[r, o["kind_m"] + k] = 1.0
+        Xm[r, o["vendor_m"] + v] = 1.0
+        Xm[r, o["gen_m"]] = self.year[d]
+        Xm[r, o["sw_m"]] = swv
+        Xm[r, o["dev_m"] + d] = 1.0
+        return Xc, Xm, o["a_x"], o["pf_c"], o["oh_kind"] + k
+
     def efficiencies(self, th, d, pc, sw, moe):
         """(e_c decode, e_m, e_x, overhead multiplier, e_c prefill) for devices d, precision classes pc, software
         years sw, MoE flags."""
@@ -179,7 +204,7 @@ def fit_llm(model, rows: pd.DataFrame, with_intervals: bool = True) -> dict[str,
     (`PerformanceModel.llm_`) with per-device arrays at each vendor's newest software, bases and intervals."""
     A = model.arrays_
     design = Design(model.dev_)
-    D, W, P = design.D, len(model.workloads_), len(PRECISIONS)
+    D, W = design.D, len(model.workloads_)
     info: dict[str, Any] = {"rows": 0, "rows_left_out": {}}
     r = rows.reset_index(drop=True)
     vintage = _vintage(r, design) if len(r) else {}
@@ -241,15 +266,54 @@ def _robust(res):
     return np.sign(res) * np.sqrt(2.0 * F_SCALE ** 2 * (np.sqrt(1.0 + (res / F_SCALE) ** 2) - 1.0))
 
 
+def _robust_slope(res):
+    """d _robust / d res (1 at 0)."""
+    u = np.abs(res) / F_SCALE
+    g = np.sqrt(1.0 + u ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = u / (g * np.sqrt(2.0 * (g - 1.0)))
+    return np.where(u < 1e-6, 1.0, out)
+
+
 def _solve(design: Design, data: _Rows, idx, th0, max_nfev: int):
+    """Robust least squares with the analytic Jacobian: log throughput = log(reps B) - log t, with the mean round
+    t = max(c / e_c + cp / e_cp, m / e_m) + x / e_x + o x om and every efficiency a logistic of a linear map."""
     from scipy.optimize import least_squares
+
+    Xc, Xm, ax, pf, ohk = design.matrices(data.d[idx], data.pc[idx], data.sw[idx], data.moe[idx])
+    p = data.parts
+    c, cp, m, x, o = (getattr(p, f)[idx, 0] for f in ("c", "cp", "m", "x", "o"))
+    n = len(idx)
+    rows = np.arange(n)
+    prior_jac = np.diag(1.0 / design.sd)
 
     def fun(t):
         _, pred = data.predict(design, t, idx)
         res = np.log(np.maximum(pred, 1e-30) / data.y[idx])
         return np.concatenate([_robust(res), (t - design.mu) / design.sd])
 
-    return least_squares(fun, th0, max_nfev=max_nfev, x_scale=1.0).x
+    def jac(t):
+        zc, zm = Xc @ t, Xm @ t
+        ec, em, ex = _sig(zc), _sig(zm), _sig(t[ax])
+        ecp = _sig(zc + t[pf])
+        om = np.exp(t[ohk])
+        tc, tm, tx, to = c / ec + cp / ecp, m / em, x / ex, o * om
+        tt = np.maximum(tc, tm) + tx + to
+        comp = tc >= tm
+        # d t / d theta, each part's logistic derivative: d(a / e) / dz = -(a / e)(1 - e)
+        dc = (-(c / ec) * (1 - ec))[:, None] * Xc
+        dcp = (-(cp / ecp) * (1 - ecp))[:, None] * Xc
+        dcp[:, pf] += -(cp / ecp) * (1 - ecp)
+        dm = (-(tm) * (1 - em))[:, None] * Xm
+        J = np.where(comp[:, None], dc + dcp, dm)
+        J[:, ax] += -tx * (1 - ex)
+        J[rows, ohk] += to
+        _, pred = data.predict(design, t, idx)
+        res = np.log(np.maximum(pred, 1e-30) / data.y[idx])
+        dres = -J / tt[:, None] * _robust_slope(res)[:, None]
+        return np.vstack([dres, prior_jac])
+
+    return least_squares(fun, th0, jac=jac, max_nfev=max_nfev, x_scale=1.0).x
 
 
 def _row_eff(design, th, r, vintage, moe):
@@ -307,7 +371,7 @@ def _intervals(A, r, design, vintage, th, data):
         rr = res[np.isfinite(res)]
         if len(rr) >= MIN_ROWS_INTERVAL:
             q[name] = [float(np.quantile(rr, 0.1)), float(np.quantile(rr, 0.9))]
-            cv[name] = {"rows": int(len(rr)), "median_ape": float(np.median(np.abs(np.exp(rr) - 1)))}
+            cv[name] = {"rows": len(rr), "median_ape": float(np.median(np.abs(np.exp(rr) - 1)))}
     q["calibrated"] = [min(q["calibrated"][0], q["measured"][0]), max(q["calibrated"][1], q["measured"][1])]
     q["roofline"] = [min(q["roofline"][0], 1.5 * q["calibrated"][0]), max(q["roofline"][1], 1.5 * q["calibrated"][1])]
     return q, cv

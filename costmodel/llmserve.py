@@ -41,7 +41,7 @@ def request_shape(m, w: int, in_len=None, out_len=None, kv_precision=None) -> tu
             raise HwplanError(f"{', '.join(named)} {'applies' if len(named) == 1 else 'apply'} only to LLM workloads; "
                               f"{m.workloads_[w]} is not one")
         return float("nan"), float("nan"), None
-    out = []
+    out: list[float | None] = []
     for flag, v in given.items():
         if v is None:
             out.append(None)
@@ -80,7 +80,8 @@ def arch_of(A: dict, w) -> sv.Arch:
 
 def hardware_of(A: dict, d, p) -> sv.Hardware:
     kind = A["kind_code"][d]
-    return sv.Hardware(peak=A["peak"][d, p], bw=A["bw"][d], mem=A["mem"][d] / 1e9 * sv.MEM_BYTES_PER_CATALOG_GB, link=A["link"][d], topology=A["topology"][d],
+    mem = A["mem"][d] / 1e9 * sv.MEM_BYTES_PER_CATALOG_GB
+    return sv.Hardware(peak=A["peak"][d, p], bw=A["bw"][d], mem=mem, link=A["link"][d], topology=A["topology"][d],
                        per_node=A["per_node"][d], scaleup=A["scaleup"][d], scaleout=A["scaleout"][d], pcie=A["pcie"][d],
                        oh_fixed=A["step_oh_fixed"][kind], oh_layer=A["step_oh_layer"][kind])
 
@@ -191,7 +192,7 @@ def serve(A: dict, w, d, p, b, n, in_len, out_len, kv=None, layout=None, ttft_li
         valid = pt.fits & ex_(ok_lay)
         score = np.where(valid, mt.throughput * (1.0 + meets), -1.0)  # meeting the limits first, then throughput
         j = np.argmax(score, axis=-1)[..., None]
-        pick = lambda v: np.take_along_axis(np.broadcast_to(v, score.shape), j, axis=-1)[..., 0]
+        pick = lambda v, score=score, j=j: np.take_along_axis(np.broadcast_to(v, score.shape), j, axis=-1)[..., 0]
         cand = {
             "tput": pick(mt.throughput), "valid": pick(valid), "meets": pick(meets & valid),
             "ttft50": pick(mt.ttft_p50), "ttft99": pick(mt.ttft_p99), "tpot50": pick(mt.tpot_p50),
@@ -245,58 +246,3 @@ def _flops_per_token(hw: sv.Hardware, lay: sv.Layout, pt: sv.Parts) -> np.ndarra
 def _bytes_per_token(hw: sv.Hardware, lay: sv.Layout, pt: sv.Parts) -> np.ndarray:
     """Device-memory bytes read per output token (weights and KV cache, all of the replica's devices)."""
     return pt.m[..., 0] * hw.bw * lay.tp * lay.pp / np.maximum(pt.batch, 1)
-
-
-def evaluation(m, w, d, p, b, n, s, eta_on=True, latency_limit_s=None, in_len=None, out_len=None, kv=None, layout=None,
-               ttft_limit_s=None, tpot_limit_s=None):
-    """An `evaluate.Evaluation` for LLM inference setups (throughput = output tokens/s of the whole setup)."""
-    from hwplan.costmodel.evaluate import Evaluation
-
-    A = m.arrays_
-    w, d, p, s = (np.asarray(v, dtype=np.int64) for v in (w, d, p, s))
-    I = A["wl_in_len"][w] if in_len is None else np.asarray(in_len, dtype=float)
-    O = A["wl_out_len"][w] if out_len is None else np.asarray(out_len, dtype=float)
-    # the server scenario of a benchmark has its own latency limits (data/workloads.csv) unless some are given
-    server = s == 1
-    no_limits = ttft_limit_s is None and tpot_limit_s is None and latency_limit_s is None
-    if no_limits and np.any(server):
-        ttft_limit_s = np.where(server & np.isfinite(A["wl_server_ttft_p99_s"][w]), A["wl_server_ttft_p99_s"][w], np.inf)
-        tpot_limit_s = np.where(server & np.isfinite(A["wl_server_tpot_p99_s"][w]), A["wl_server_tpot_p99_s"][w], np.inf)
-        latency_limit_s = np.where(server & np.isfinite(A["wl_server_latency_p99_s"][w]),
-                                   A["wl_server_latency_p99_s"][w], np.inf)
-    sv_ = serve(A, w, d, p, b, n, I, O, kv=kv, layout=layout, ttft_limit=ttft_limit_s, tpot_limit=tpot_limit_s,
-                e2e_limit=latency_limit_s, eta_on=eta_on)
-    full = sv_.throughput.shape
-    bc = lambda v: np.broadcast_to(np.asarray(v, dtype=float), full)
-    O_f = bc(O)
-    lat99 = sv_.ttft_p99 + O_f * sv_.tpot_p50
-    lat50 = sv_.ttft_p50 + O_f * sv_.tpot_p50
-    basis = np.broadcast_to(A["llm_basis"][w, d] if "llm_basis" in A else np.full(np.shape(w), 2), full).astype(np.int64)
-    q = A["llm_q"][basis] if "llm_q" in A else A["q"][basis]
-    tput = sv_.throughput
-    low = tput * np.exp(q[..., 0])
-    high = np.maximum(np.minimum(tput * np.exp(q[..., 1]), sv_.ceiling), tput)
-    peak = np.broadcast_to(A["peak"][d, p], full)
-    supported = np.isfinite(peak) & (peak > 0)
-    util = np.clip(sv_.busy, 0.05, 1.0)
-    board, idle = bc(A["board_w"][d]), bc(A["idle_w"][d])
-    host = bc(A["host"][A["kind_code"][d]])
-    n_f = bc(n)
-    dev_w = idle + (board - idle) * util ** A["power_gamma"]
-    power = np.where(supported, n_f * dev_w * (1 + host), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        par_eff = np.where(sv_.fits & (sv_.single > 0), tput / (n_f * sv_.single), np.nan)
-    mem_req = sv_.weights_b + sv_.kv_b + sv_.act_b
-    nan = np.full(full, np.nan)
-    return Evaluation(
-        throughput=tput, low=np.minimum(low, tput), high=high, basis=basis, bound=sv_.bound.astype(np.int64),
-        latency_s=np.where(sv_.fits, lat99, nan), latency_p50_s=np.where(sv_.fits, lat50, nan), power_w=power,
-        idle_w=n_f * idle * (1 + host), mem_required_b=mem_req, min_devices=np.where(np.isfinite(sv_.min_g), sv_.min_g, 0),
-        group=sv_.g, tensor_parallel=sv_.tp, pipeline_parallel=sv_.pp, replicas=sv_.reps,
-        used=np.where(sv_.fits, sv_.reps * sv_.g, np.minimum(n_f, 1)), batch=sv_.batch, parallel_eff=par_eff,
-        supported=supported, fits=sv_.fits, util=util, overhead_s=sv_.overhead_s, flops_per_unit=sv_.flops_per_token,
-        bytes_per_unit=sv_.bytes_per_token, peak_throughput=sv_.ceiling, t_core_s=sv_.tpot_p50,
-        units_per_batch=sv_.batch, ttft_p50_s=sv_.ttft_p50, ttft_p99_s=sv_.ttft_p99, tpot_p50_s=sv_.tpot_p50,
-        tpot_p99_s=sv_.tpot_p99, total_throughput=sv_.total_throughput,
-        expert_parallel=np.where(sv_.ep, sv_.tp, 1.0), weights_b=sv_.weights_b, kv_cache_b=sv_.kv_b,
-        activations_b=sv_.act_b, ceiling=sv_.ceiling, meets_latency=sv_.meets)

@@ -348,7 +348,8 @@ def _nearest(model, k, cand, X, L, B, Pcap, demand, top) -> tuple[pd.DataFrame, 
     for key, field in (("ttft", "ttft_p99_s"), ("tpot", "tpot_p99_s")):
         lim = k.grid.get("limits", {}).get(key)
         if lim:
-            excess += np.log(np.maximum(np.nan_to_num(getattr(k.ev, field)[cand], nan=np.inf) / lim, 1.0))
+            with np.errstate(over="ignore"):
+                excess += np.log(np.maximum(np.nan_to_num(getattr(k.ev, field)[cand], nan=np.inf) / lim, 1.0))
     order = cand[np.lexsort((k.cost["usd_per_month"][cand], excess))]
     dp = k.grid["d"][order] * len(PRECISIONS) + k.grid["p"][order]
     _, first = np.unique(dp, return_index=True)

@@ -85,7 +85,7 @@ class Arch:
         """Parameters in routed experts: total - active = (E - k) experts' worth."""
         E, k = self.n_experts, self.experts_per_token
         with np.errstate(divide="ignore", invalid="ignore"):
-            per = np.where(E > k, (self.params - self.active) / np.maximum(E - k, 1), 0.0)
+            per = np.where(k < E, (self.params - self.active) / np.maximum(E - k, 1), 0.0)
         return per * E
 
     def kv_bytes_per_token(self, kv_bytes) -> np.ndarray:

@@ -46,7 +46,8 @@ def _predict_rows(model, rows: pd.DataFrame, eta_on: bool = True) -> Evaluation:
 
 
 def _held_out(split: str, train: pd.DataFrame, test: pd.DataFrame, catalog, workloads, spec) -> pd.DataFrame:
-    model = PerformanceModel(catalog=catalog, workloads=workloads).fit(train)
+    # the LLM serving intervals are not needed here (LLM serving rows have their own splits, llm_held_out)
+    model = PerformanceModel(catalog=catalog, workloads=workloads, llm_intervals=False).fit(train)
     rows = training_rows(test, model.devices_, model.wl_)
     if len(rows) == 0:
         return pd.DataFrame()
@@ -80,7 +81,7 @@ def llm_held_out(meas: pd.DataFrame, catalog, workloads, max_folds: int | None =
     model (non-LLM efficiencies, power) is fitted once: it never reads serving rows."""
     import copy
 
-    from hwplan.costmodel.llmfit import capacity_rows, fit_llm, predict_rows, serving_rows
+    from hwplan.costmodel.llmfit import fit_llm, predict_rows, serving_rows
 
     base = PerformanceModel(catalog=catalog, workloads=workloads, llm_intervals=False).fit(meas)
     rows = training_rows(meas, base.devices_, base.wl_)

@@ -285,7 +285,7 @@ def map_serving(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
             "device_kind": catalog.loc[device, "kind"], "device_count": int(count), "backend": engine,
             "software": software, "throughput": tput, "throughput_unit": "tokens/s", "power_avg_w": "",
             "power_scope": "", "energy_per_unit_j": "", "energy_method": "none", "status": "ok", "error": "",
-            "notes": note, "input_len": int(round(I)), "output_len": int(round(O)),
+            "notes": note, "input_len": round(I), "output_len": round(O),
             "tensor_parallel": cell(tp), "pipeline_parallel": cell(pp),
             "expert_parallel": cell(num(r["expert_parallel"])), "kv_precision": kv if kv in PRECISIONS else "",
             "concurrency": cell(conc), "ttft_p50_s": "" if pd.isna(ttft) else ttft / 1000.0, "ttft_p99_s": "",

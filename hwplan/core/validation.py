@@ -9,7 +9,7 @@ so pandera's import stays off `hwplan plan` and off accelerator boxes that have 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,8 +282,12 @@ def measurement_rules(clean: pd.DataFrame, raw_throughput_blank: np.ndarray, kno
 
 # ---- the hardware catalog -------------------------------------------------------------------------------------
 
+def _choice(allowed: tuple[str, ...]):
+    return lambda s: (s == "") | s.isin(allowed)
+
+
 def catalog_schema(required: tuple[str, ...], numeric: tuple[str, ...], id_pattern: str, kinds: tuple[str, ...],
-                   alias_owner: dict[int, str], choices: dict[str, tuple[str, ...]] | None = None
+                   alias_owner: dict[int, str], choices: Mapping[str, tuple[str, ...]] | None = None
                    ) -> tuple[pa.DataFrameSchema, Checks]:
     """Checks of the catalog's text cells (stripped) and numeric cells (raw), of closed sets (`choices`: column ->
     allowed values, empty allowed) and of aliases across rows."""
@@ -291,7 +295,7 @@ def catalog_schema(required: tuple[str, ...], numeric: tuple[str, ...], id_patte
     cols: dict[str, pa.Column] = {}
     for c, allowed in (choices or {}).items():
         cols[c] = pa.Column(None, nullable=True, checks=[chk.check(
-            f"{c}:choice", lambda s, allowed=allowed: (s == "") | s.isin(allowed), c,
+            f"{c}:choice", _choice(allowed), c,
             lambda v, i: f"'{v}' is not one of the known values", "one of " + ", ".join(allowed) + " or empty")])
     for c in required:
         cs = [chk.check(f"{c}:empty", lambda s: s != "", c, lambda v, i: "is empty", "a value; every row needs it")]

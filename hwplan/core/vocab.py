@@ -8,16 +8,18 @@ Units: every numeric column or field carries its unit in its name and is SI (`_s
 
 from __future__ import annotations
 
+
 # ---- numeric formats ------------------------------------------------------------------------------------
 # The formats are data (data/formats.csv, with sources): bits per weight (scales included), the precision
 # whose peak runs the matrix products, the default KV-cache format, and the numeric quality (higher is more
 # accurate: a workload allows every format at or above its `lowest_precision` in data/workloads.csv).
 def _formats() -> dict[str, dict[str, str]]:
     import csv
+    import io
     from importlib.resources import files
 
-    with (files("hwplan.data") / "formats.csv").open(newline="") as f:
-        return {r["precision"]: r for r in csv.DictReader(f)}
+    text = (files("hwplan.data") / "formats.csv").read_text(encoding="utf-8")
+    return {r["precision"]: r for r in csv.DictReader(io.StringIO(text, newline=""))}
 
 
 FORMATS = _formats()

@@ -156,3 +156,21 @@ def test_shipped_published_rows_are_what_the_raw_table_maps_to():
                       known_workloads=set(load_workloads().index), known_devices=set(load_catalog().index))
     assert not table.problems
     assert write_table(table.rows, "csv", None) == paths.PUBLISHED_CSV.read_bytes()
+
+
+def test_shipped_serving_rows_are_what_the_raw_serving_tables_map_to():
+    """data/published_serving.csv is exactly what scripts/build_published.py makes of the raw LLM serving tables;
+    every row keeps its request shape, layout and source."""
+    import pandas as pd
+
+    from hwplan.core.catalog import load_catalog, load_workloads
+    from hwplan.core.tableio import load_file, write_table
+
+    tables = [load_file(src.name, path=src, max_bytes=1 << 30, known_workloads=set(load_workloads().index),
+                        known_devices=set(load_catalog().index)) for src in paths.RAW_SERVING]
+    assert not [p for t in tables for p in t.problems]
+    rows = pd.concat([t.rows for t in tables], ignore_index=True)
+    assert write_table(rows, "csv", None) == paths.PUBLISHED_SERVING_CSV.read_bytes()
+    assert rows["input_len"].gt(0).all() and rows["output_len"].gt(0).all() and rows["tensor_parallel"].ge(1).all()
+    assert rows["source_ref"].astype(str).str.len().gt(10).all()
+    assert not rows["notes"].astype(str).str.contains(r"MLPerf Inference v[4-9]|ML\.ENERGY", regex=True).any()

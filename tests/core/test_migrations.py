@@ -113,3 +113,21 @@ def test_several_processes_upgrading_one_old_store_at_once(tmp_path):
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
     assert {o.strip() for o, _ in outs} == {f"{SCHEMA_REVISION} 5"}
+
+
+def test_the_0_1_0_store_gains_the_serving_columns_empty(tmp_path):
+    path = tmp_path / "old.sqlite"
+    shutil.copy(OLD_STORE, path)
+    store = Store.open(str(path))
+    rows = store.measurements()
+    for c in ("input_len", "output_len", "tensor_parallel", "pipeline_parallel", "expert_parallel", "kv_precision",
+              "concurrency", "ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "tpot_p99_s", "software_date"):
+        assert c in rows.columns and (rows[c].isna() | (rows[c].astype(str) == "")).all()  # text: empty
+    # a serving row written after the upgrade keeps its request shape and layout
+    new = make_rows(1, run_id="serving-after-upgrade", workload="llama2-70b", throughput_unit="tokens/s",
+                    input_len=2048, output_len=128, tensor_parallel=8, ttft_p50_s=0.25)
+    assert store.add_measurements(new).inserted == 1
+    got = store.measurements()
+    got = got[got["run_id"] == "serving-after-upgrade"].iloc[0]
+    assert got["input_len"] == 2048 and got["tensor_parallel"] == 8 and got["ttft_p50_s"] == 0.25
+    store.close()

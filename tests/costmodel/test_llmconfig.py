@@ -121,5 +121,5 @@ def test_the_short_form_refuses_what_is_not_a_model(params, layers):
 
 def test_the_short_form_of_a_reference_model_is_that_model(serving_model):
     facts = lc.from_short_form(params=8_030_261_248, layers=32, d_model=4096, n_heads=32, n_kv_heads=8, vocab=128256)
-    _, wid, ref = custom_workload(serving_model, facts)
+    _, _wid, ref = custom_workload(serving_model, facts)
     assert ref == "llama3.1-8b"

@@ -38,7 +38,7 @@ def layout(tp=1, pp=1, ep=False) -> sv.Layout:
 
 def test_a_70b_decode_step_at_batch_1_reads_the_weights_once():
     a, hw = arch(**LLAMA2_70B), hardware()
-    c, cp, m, x, o = sv.round_parts(a, hw, layout(), dec=1.0, pf=0.0, ctx_dec=0.0, ctx_pf=0.0, wb=1.0)
+    c, cp, m, x, _o = sv.round_parts(a, hw, layout(), dec=1.0, pf=0.0, ctx_dec=0.0, ctx_pf=0.0, wb=1.0)
     assert float(m) == pytest.approx(68_976_648_192 / 3.35e12)   # 20.6 ms at fp8 on 3.35 TB/s
     assert float(c) == pytest.approx(2 * 68_976_648_192 / 1e15)  # 2 FLOPs per parameter for one token
     assert float(cp) == 0.0 and float(x) == 0.0
@@ -68,7 +68,7 @@ def test_moe_reads_every_expert_at_serving_batch_and_computes_only_the_active_on
 
 def test_the_batch_is_what_the_memory_left_after_weights_holds_in_paged_kv_cache():
     a, hw = arch(**LLAMA2_70B), hardware(mem=80 * 2 ** 30)
-    w_dev, act, budget, shards, per_seq, b_max = sv.memory(a, hw, layout(tp=2), 1.0, 1.0, 1000.0, 200.0)
+    w_dev, act, budget, _shards, per_seq, b_max = sv.memory(a, hw, layout(tp=2), 1.0, 1.0, 1000.0, 200.0)
     assert float(w_dev) == pytest.approx(68_976_648_192 / 2)
     assert float(budget) == pytest.approx(sv.KV_FREE_FRACTION * (80 * 2 ** 30 - float(w_dev) - float(act)
                                                                  - sv.RUNTIME_RESERVE_B))

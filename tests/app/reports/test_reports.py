@@ -361,7 +361,7 @@ def test_cli_needs_plan_arguments_or_an_id(env, tmp_path, capsys):
     from hwplan.app.cli import main
 
     assert main(["report", "--format", "md", "--out", str(tmp_path / "x.md"), "--db", env["url"]]) == 2
-    assert "--workload and --throughput" in capsys.readouterr().err
+    assert "--throughput or --request-rate" in capsys.readouterr().err
     assert main(["report", "--workload", "nope", "--throughput", "5", "--format", "md", "--out", str(tmp_path / "x.md"),
                  "--db", env["url"]]) == 2
     assert "workload 'nope' is not known" in capsys.readouterr().err
