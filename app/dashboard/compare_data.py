@@ -9,11 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hwplan.core.vocab import BYTES_PER_VALUE, PRECISIONS
+from hwplan.core.vocab import BYTES_PER_VALUE, PEAK_COLUMN, PRECISIONS
 from hwplan.costmodel import api
 
-PEAK_COLUMN = {"fp32": "fp32_tflops", "tf32": "tf32_tflops", "bf16": "bf16_tflops", "fp16": "fp16_tflops",
-               "fp8": "fp8_tflops", "int8": "int8_tops"}
 SCALING_COUNTS = (1, 2, 4, 8, 16, 32, 64)
 DEFAULT_SETUPS = [
     {"device": "nvidia-h100-sxm", "count": 1, "precision": "auto"},

@@ -214,7 +214,7 @@ def _row(r, line, device, catalog, *, workload, precision, count, throughput, un
 
 SERVING_COLUMNS = {"benchmark", "software", "software_date", "model", "workload", "accelerator", "device", "device_count",
                    "tensor_parallel", "pipeline_parallel", "expert_parallel", "precision", "kv_precision", "input_len",
-                   "output_len", "concurrency", "metric", "value", "ttft_ms", "tpot_ms", "source", "notes"}
+                   "output_len", "concurrency", "request_rate", "metric", "value", "ttft_ms", "tpot_ms", "source", "notes"}
 # metric -> (counts output tokens only, per device)
 SERVING_METRICS = {"output_tokens_per_s_total": (True, False), "output_tokens_per_s_per_gpu": (True, True),
                    "output_tokens_per_s_per_device": (True, True), "total_tokens_per_s_total": (False, False),
@@ -288,7 +288,7 @@ def map_serving(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
             "notes": note, "input_len": round(I), "output_len": round(O),
             "tensor_parallel": cell(tp), "pipeline_parallel": cell(pp),
             "expert_parallel": cell(num(r["expert_parallel"])), "kv_precision": kv if kv in PRECISIONS else "",
-            "concurrency": cell(conc), "ttft_p50_s": "" if pd.isna(ttft) else ttft / 1000.0, "ttft_p99_s": "",
+            "concurrency": cell(conc), "request_rate_per_s": "" if pd.isna(num(r["request_rate"])) else num(r["request_rate"]), "ttft_p50_s": "" if pd.isna(ttft) else ttft / 1000.0, "ttft_p99_s": "",
             "tpot_p50_s": "" if pd.isna(tpot) else tpot / 1000.0, "tpot_p99_s": "",
             "software_date": f"{date}T00:00:00Z" if date else "",
         })

@@ -89,6 +89,8 @@ MEASUREMENT_COLUMNS: tuple[Column, ...] = (
     Column("expert_parallel", "int", required=False, min=1, help="devices the experts are spread over (MoE)"),
     Column("kv_precision", "str", required=False, choices=(*PRECISIONS, ""), help="KV-cache format"),
     Column("concurrency", "int", required=False, min=1, help="requests in flight across the whole setup"),
+    Column("request_rate_per_s", "float", required=False, min=0,
+           help="offered load in requests/s (the row measured latency at this rate; empty: its capacity)"),
     Column("ttft_p50_s", "float", required=False, min=0, help="time to first token, median"),
     Column("ttft_p99_s", "float", required=False, min=0),
     Column("tpot_p50_s", "float", required=False, min=0, help="time per output token after the first, median"),
@@ -106,7 +108,7 @@ KEY_COLUMNS = (
 )
 # Key columns added later: they enter a row's key only when set, so the keys of rows stored before them stay
 KEY_COLUMNS_ADDED = ("input_len", "output_len", "tensor_parallel", "pipeline_parallel", "expert_parallel",
-                     "kv_precision", "concurrency")
+                     "kv_precision", "concurrency", "request_rate_per_s")
 
 
 def _expected(col: Column) -> str:

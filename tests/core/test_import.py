@@ -173,4 +173,9 @@ def test_shipped_serving_rows_are_what_the_raw_serving_tables_map_to():
     assert write_table(rows, "csv", None) == paths.PUBLISHED_SERVING_CSV.read_bytes()
     assert rows["input_len"].gt(0).all() and rows["output_len"].gt(0).all() and rows["tensor_parallel"].ge(1).all()
     assert rows["source_ref"].astype(str).str.len().gt(10).all()
+    # every row is its own result in the store: rows at different request rates do not collapse into one
+    from hwplan.core.store import row_keys
+
+    assert len(set(row_keys(rows))) == len(rows)
+    assert rows["request_rate_per_s"].notna().sum() == 60  # TensorRT-LLM 0.14's online table: offered loads
     assert not rows["notes"].astype(str).str.contains(r"MLPerf Inference v[4-9]|ML\.ENERGY", regex=True).any()

@@ -16,7 +16,7 @@ depends_on = None
 _COLUMNS = [
     ("input_len", sa.BigInteger), ("output_len", sa.BigInteger), ("tensor_parallel", sa.BigInteger),
     ("pipeline_parallel", sa.BigInteger), ("expert_parallel", sa.BigInteger), ("kv_precision", sa.Text),
-    ("concurrency", sa.BigInteger), ("ttft_p50_s", sa.Float), ("ttft_p99_s", sa.Float), ("tpot_p50_s", sa.Float),
+    ("concurrency", sa.BigInteger), ("request_rate_per_s", sa.Float), ("ttft_p50_s", sa.Float), ("ttft_p99_s", sa.Float), ("tpot_p50_s", sa.Float),
     ("tpot_p99_s", sa.Float), ("software_date", sa.Text),
 ]
 
