@@ -25,6 +25,9 @@ from bench.bench_costmodel import merge_results
 CASES = [
     ("resnet50", ["--throughput", "100000"]),
     ("llama2-70b", ["--throughput", "20000", "--latency-p99-ms", "20000"]),
+    # LLM serving with TTFT / TPOT targets at a request shape: the serving model's layout x batch search
+    ("llama3.1-70b", ["--throughput", "20000", "--input-len", "2000", "--output-len", "300", "--ttft-p99-ms", "500",
+                      "--tpot-p99-ms", "40"]),
     ("bert-large", ["--throughput", "1e9", "--budget-usd-month", "1000"]),  # infeasible: nearest setups
 ]
 
