@@ -23,7 +23,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("export", help="export stored measurements")
     p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
-    p.add_argument("--out", metavar="FILE", help="write here (default: standard output; parquet needs --out)")
+    p.add_argument("--out", metavar="FILE", help="write here (default: standard output; parquet needs --out)"
+                   + options.OUT_FOLDER_HELP)
     p.add_argument("--source", choices=SOURCES, help="only rows from this source")
     p.add_argument("--workload", help="only this workload")
     p.add_argument("--device", help="only this device id")
@@ -69,11 +70,15 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from hwplan.core.tableio import write_table
 
-    store = options.open_store(args)
-    df = store.measurements(source=args.source, workload=args.workload, device=args.device)
     if args.format == "parquet" and not args.out:
         raise HwplanError("parquet is binary: give --out FILE")
-    data = write_table(df, args.format, args.out)
+    out = options.out_file(args.out)
+    store = options.open_store(args)
+    df = store.measurements(source=args.source, workload=args.workload, device=args.device)
+    try:
+        data = write_table(df, args.format, out)
+    except OSError as exc:
+        raise options.write_failed(out, exc) from exc
     if data is not None:
         sys.stdout.write(data.decode())
     else:
