@@ -14,7 +14,8 @@ def register(sub) -> None:
     p = sub.add_parser("import", help="import Measurement files (CSV, JSON, Parquet) or an MLPerf results table",
                        description="Import files in the Measurement schema (see data/README.md), or a published MLPerf "
                        "results table, which is mapped onto it. Any invalid row: nothing is imported, every problem is "
-                       "printed as FILE:ROW: column: what is wrong (expected ...), exit code 2.")
+                       "printed as FILE:ROW: column: what is wrong (expected ...), by row, FILE:file: for a problem of "
+                       "the whole file, exit code 2.")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--max-mb", type=float, default=50.0, help="refuse files larger than this (default 50)")
     options.db(p)

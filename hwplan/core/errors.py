@@ -24,8 +24,12 @@ class Problem:
     expected: str = ""
 
     def __str__(self) -> str:
+        """FILE:ROW: column: what is wrong (expected ...); a problem of the whole file says `file` for its row."""
         tail = f" (expected {self.expected})" if self.expected else ""
-        return f"{self.file}:{self.row}: {self.column}: {self.message}{tail}"
+        if self.row:
+            return f"{self.file}:{self.row}: {self.column}: {self.message}{tail}"
+        column = "" if self.column == "file" else f"{self.column}: "
+        return f"{self.file}:file: {column}{self.message}{tail}"
 
 
 class ValidationError(HwplanError):
