@@ -23,7 +23,8 @@ sys.path.insert(0, str(REPO))
 
 
 def quick_suite_wall_s(runs: int) -> list[float]:
-    """Wall time of `python -m profiler --suite quick` (process start to exit, torch import included)."""
+    """Wall time of `python -m hwplan profile --suite quick --device cpu` (process start to exit, torch import
+    included)."""
     out = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:

@@ -38,9 +38,26 @@ __all__ = [
 
 
 def fit_models(measurements: pd.DataFrame | None = None, catalog: pd.DataFrame | None = None,
-               workloads: pd.DataFrame | None = None) -> PerformanceModel:
-    """A performance model fitted on these Measurement rows (none: specs and priors only). Not cached: for a
-    store, use `hwplan.costmodel.cache.model_for_store`, the one place fitted models are kept."""
+               workloads: pd.DataFrame | None = None, *, measurements_df: pd.DataFrame | None = None,
+               db: str | None = None, use_cache: bool = True) -> PerformanceModel:
+    """A performance model fitted on these Measurement rows (none: specs and priors only).
+
+    `db` (a store URL or SQLite path) fits on that store's rows instead, seeded with the shipped results first;
+    with `use_cache` (and the shipped catalog and workloads) the model comes from the cost model's one cache,
+    `hwplan.costmodel.cache.model_for_db`. Rows given as a frame are fitted each call: the one cache is keyed by
+    a store's data version. `measurements_df` is the name earlier releases used for `measurements`."""
+    if measurements_df is not None:
+        if measurements is not None:
+            raise HwplanError("give the rows as measurements or as measurements_df, not both")
+        measurements = measurements_df
+    if db is not None:
+        if measurements is not None:
+            raise HwplanError("give either measurement rows or db (fit on a store's rows), not both")
+        from hwplan.costmodel import cache
+
+        if use_cache and catalog is None and workloads is None:
+            return cache.model_for_db(db)
+        measurements = cache.store_measurements(db)
     return PerformanceModel(catalog=catalog, workloads=workloads).fit(measurements)
 
 

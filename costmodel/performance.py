@@ -436,7 +436,21 @@ class PerformanceModel(EstimatorParams):
         try:
             return self.arrays_["wl_index"][workload]
         except KeyError:
-            raise UnknownIdError("workload", str(workload), self.workloads_) from None
+            raise self._unknown_workload(str(workload)) from None
+
+    def _unknown_workload(self, workload: str) -> UnknownIdError:
+        """Not a model workload: a micro-benchmark of the workload table says what it is instead."""
+        try:
+            table = load_workloads() if self.workloads is None else self.workloads
+            row = table.loc[workload] if workload in table.index else None
+        except HwplanError:
+            row = None
+        if row is not None and str(row.get("kind", "")) == "micro":
+            what = str(row.get("description") or row.get("task") or "").strip()
+            return UnknownIdError("workload", workload, self.workloads_, why=(
+                f"is a micro-benchmark{f' ({what})' if what else ''}, not a model workload: the profiler runs it to "
+                "measure a device's peaks; predict and plan a model workload (`hwplan catalog workloads` lists them)"))
+        return UnknownIdError("workload", workload, self.workloads_)
 
     def device_index(self, device: str) -> int:
         try:

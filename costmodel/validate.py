@@ -288,7 +288,7 @@ def write_markdown(report: dict, path: str | Path) -> None:
              ["", "### By basis of the prediction", ""] + _table(s["by_basis"], "basis")
     L += ["", "## Notes", "",
           "- MLPerf results are whole-system throughput; precision is assumed (MLPerf does not publish it), see "
-          "hwplan/published.py. GPT-J v3.1 rows are samples/s and are compared as out_len x samples/s tokens/s.",
+          "hwplan/core/published.py. GPT-J v3.1 rows are samples/s and are compared as out_len x samples/s tokens/s.",
           "- Workloads absent from the training part (dlrm-v2 and gpt-j appear only in v3.1) are predicted on the "
           "`roofline` basis, from catalog specs and efficiencies learnt on other workloads.",
           "- MLPerf rounds after v3.1 are not used anywhere.",

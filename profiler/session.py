@@ -1,14 +1,18 @@
 """One profiling run: choose devices, plan the suite, open the sinks, measure, write each row at once.
 
 `run_profile` is what `hwplan profile` calls; it needs only the standard library, torch, numpy and pandas
-(SQLAlchemy only when a store is asked for or present), so an accelerator box without a registry runs it.
+(the store's packages only when they are all installed), so an accelerator box without a registry runs it: where
+the store cannot be used, rows go to a CSV file and a message says so and how to import them later.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -51,20 +55,32 @@ def new_run_id(host: str | None = None) -> str:
     return f"{host}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
 
 
-def open_sinks(out: str | None, db: str | None) -> list:
-    """The CSV (`out`) and the store (`db`, $HWPLAN_DB, or the default store when SQLAlchemy is installed)."""
+def open_sinks(out: str | None, db: str | None, run_id: str | None = None,
+               say: Callable[[str], None] | None = None) -> list:
+    """The CSV (`out`) and the store (`db`, $HWPLAN_DB, or the default store). Where the store's packages are
+    not all installed (a profiler-only install), the rows go to the CSV alone, `hwplan-profile-<run_id>.csv`
+    in the current folder when no `out` is given, and `say` hears why and how to import them later."""
     opened: list = []
+    db = db or os.environ.get("HWPLAN_DB", "").strip() or None
+    missing = sinks.store_missing()
+    if missing:
+        if not out and not run_id:
+            raise ProfileError(f"nowhere to write: the results store needs {', '.join(missing)}, not installed here; "
+                               "give --out FILE.csv")
+        out = out or f"hwplan-profile-{run_id}.csv"
+        store = " " + re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", db) if db else ""  # no password in the message
+        (say or _stderr)(f"hwplan profile: the results store{store} is not used: it needs {', '.join(missing)}, not "
+                         f"installed here (a profiler-only install); writing rows to {out} only. Import them where "
+                         f"hwplan is fully installed: hwplan import {out}")
+        return [sinks.CsvSink(out).open()]
     if out:
         opened.append(sinks.CsvSink(out).open())
-    db = db or os.environ.get("HWPLAN_DB", "").strip() or None
-    if db:
-        opened.append(sinks.StoreSink(db).open())  # asked for explicitly: a failure to open is an error
-    elif sinks.sqlalchemy_available():
-        opened.append(sinks.StoreSink(None).open())
-    if not opened:
-        raise ProfileError("nowhere to write: SQLAlchemy is not installed, so give --out FILE.csv "
-                           "(or install SQLAlchemy and use --db URL)")
+    opened.append(sinks.StoreSink(db).open())  # db None: the default store
     return opened
+
+
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
 def reconcile(opened: list, run_id: str) -> set:
@@ -103,8 +119,8 @@ def run_profile(req: ProfileRequest, announce=None):
     """Measure the suite on each chosen device; returns the RunSummary. `announce(text)` hears the plan."""
     devices = choose_devices(req.devices)
     plans = [(d, plan_cases(req.suite, d, list(req.workloads) or None)) for d in devices]
-    opened = open_sinks(req.out, req.db)
     run_id = req.resume or new_run_id()
+    opened = open_sinks(req.out, req.db, run_id, say=announce)
     done = reconcile(opened, run_id) if req.resume else set()
     if req.resume and not done:
         where = ", ".join(s.describe() for s in opened)

@@ -1,12 +1,14 @@
 """Where finished rows go, at once: a CSV file (appended, flushed, fsynced) and/or the results store.
 
 A run killed half-way loses nothing already written; `done_keys(run_id)` lets `--resume` skip it. The store is
-imported lazily, so a GPU box with only torch, numpy and pandas can still write CSV.
+imported lazily, so a GPU box with only torch, numpy and pandas can still write CSV (`store_missing` says what the
+store would need there).
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import os
 from pathlib import Path
@@ -107,10 +109,21 @@ class StoreSink:
         return self.store.describe() if self.store else str(self.url)
 
 
-def sqlalchemy_available() -> bool:
-    """True when the store can be used (an accelerator box may have only torch, numpy and pandas)."""
-    try:
-        import sqlalchemy  # noqa: F401
-    except Exception:
-        return False
-    return True
+# What writing to the results store imports: the engine, row validation, settings (the default store's place) and
+# migrations (a store of an earlier release). A profiler-only install may lack any of them.
+STORE_PACKAGES = ("sqlalchemy", "pandera", "pydantic", "pydantic_settings", "alembic")
+
+
+def store_missing() -> list[str]:
+    """The packages the results store needs that this Python cannot import (none: the store can be used).
+    Looked up, not imported, so the check costs nothing on a full install."""
+    missing = []
+    for name in STORE_PACKAGES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # ValueError: a None entry in sys.modules, i.e. made unimportable
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+

@@ -12,7 +12,8 @@ from hwplan.core.vocab import DEVICE_KINDS
 
 def register(sub) -> None:
     p = sub.add_parser("catalog", help="the hardware catalog and the reference workloads")
-    csub = p.add_subparsers(dest="catalog_command", metavar="ACTION")
+    # required: `hwplan catalog` alone prints the usage and exits 2
+    csub = p.add_subparsers(dest="catalog_command", title="actions", metavar="{list,show,workloads}", required=True)
     c = csub.add_parser("list", help="list devices")
     c.add_argument("--kind", help="only these kinds (comma-separated): " + ", ".join(DEVICE_KINDS))
     options.as_json(c)
@@ -33,7 +34,7 @@ def _plain(v):
 def cmd_catalog(args: argparse.Namespace) -> int:
     from hwplan.core.catalog import device, load_catalog, load_workloads
 
-    action = args.catalog_command or "list"
+    action = args.catalog_command
     if action == "workloads":
         wl = load_workloads()
         if getattr(args, "json", False):

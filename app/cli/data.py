@@ -14,7 +14,8 @@ def register(sub) -> None:
     p = sub.add_parser("import", help="import Measurement files (CSV, JSON, Parquet) or an MLPerf results table",
                        description="Import files in the Measurement schema (see data/README.md), or a published MLPerf "
                        "results table, which is mapped onto it. Any invalid row: nothing is imported, every problem is "
-                       "printed as FILE:ROW: column: what is wrong (expected ...), exit code 2.")
+                       "printed as FILE:ROW: column: what is wrong (expected ...), by row, FILE:file: for a problem of "
+                       "the whole file, exit code 2.")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--max-mb", type=float, default=50.0, help="refuse files larger than this (default 50)")
     options.db(p)
@@ -23,7 +24,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("export", help="export stored measurements")
     p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
-    p.add_argument("--out", metavar="FILE", help="write here (default: standard output; parquet needs --out)")
+    p.add_argument("--out", metavar="FILE", help="write here (default: standard output; parquet needs --out)"
+                   + options.OUT_FOLDER_HELP)
     p.add_argument("--source", choices=SOURCES, help="only rows from this source")
     p.add_argument("--workload", help="only this workload")
     p.add_argument("--device", help="only this device id")
@@ -69,11 +71,15 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from hwplan.core.tableio import write_table
 
-    store = options.open_store(args)
-    df = store.measurements(source=args.source, workload=args.workload, device=args.device)
     if args.format == "parquet" and not args.out:
         raise HwplanError("parquet is binary: give --out FILE")
-    data = write_table(df, args.format, args.out)
+    out = options.out_file(args.out)
+    store = options.open_store(args)
+    df = store.measurements(source=args.source, workload=args.workload, device=args.device)
+    try:
+        data = write_table(df, args.format, out)
+    except OSError as exc:
+        raise options.write_failed(out, exc) from exc
     if data is not None:
         sys.stdout.write(data.decode())
     else:

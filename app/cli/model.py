@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--queries", metavar="IN.csv",
                    help="batch form: columns workload, device, device_count, scenario[, precision, batch_size, mode, "
                         "input_len, output_len, kv_precision]")
-    p.add_argument("--out", metavar="OUT.csv", help="batch form output")
+    p.add_argument("--out", metavar="OUT.csv", help="batch form output" + options.OUT_FOLDER_HELP)
     options.db(p)
     options.as_json(p)
     p.set_defaults(handler=cmd_predict)
@@ -38,7 +38,8 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_plan)
 
     p = sub.add_parser("validate", help="measure prediction accuracy on held-out data; writes docs/accuracy.md")
-    p.add_argument("--out", default="docs/accuracy.md")
+    p.add_argument("--out", default="docs/accuracy.md", help="the Markdown report (default: %(default)s)"
+                   + options.OUT_FOLDER_HELP)
     options.db(p)
     options.as_json(p)
     p.set_defaults(handler=cmd_validate)
@@ -128,6 +129,7 @@ def _predict_batch(args: argparse.Namespace) -> int:
     src = Path(args.queries)
     if not src.is_file():
         raise HwplanError(f"{src}: no such file (expected a CSV with columns {', '.join(BATCH_REQUIRED)}[, precision])")
+    out_path = options.out_file(args.out)
     q = pd.read_csv(src, dtype=str, keep_default_na=False)
     missing = [c for c in BATCH_REQUIRED if c not in q.columns]
     if missing:
@@ -167,7 +169,10 @@ def _predict_batch(args: argparse.Namespace) -> int:
         rows.append(out)
     if problems:
         raise ValidationError(problems, f"{len(problems)} query row(s) cannot be predicted; nothing was written")
-    pd.DataFrame(rows).to_csv(args.out, index=False)
+    try:
+        pd.DataFrame(rows).to_csv(out_path, index=False)
+    except OSError as exc:
+        raise options.write_failed(out_path, exc) from exc
     if args.json:
         output.emit_json({"rows": len(rows), "out": str(args.out)})
     else:
@@ -233,9 +238,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from hwplan.costmodel.cache import store_measurements
     from hwplan.costmodel.validate import run_validation, write_markdown
 
+    out = options.out_file(args.out)
     meas = store_measurements(getattr(args, "db", None))
     report = run_validation(meas)
-    write_markdown(report, args.out)
+    try:
+        write_markdown(report, out)
+    except OSError as exc:
+        raise options.write_failed(out, exc) from exc
     if args.json:
         report.pop("_rows", None)
         output.emit_json(report)

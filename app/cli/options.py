@@ -13,6 +13,37 @@ def db(p: argparse.ArgumentParser) -> None:
                         "your data folder)")
 
 
+# What every command's --out does with a folder that is not there: it refuses (exit 2, naming the folder) rather
+# than creating it, so a mistyped path is caught instead of leaving a new tree behind.
+OUT_FOLDER_HELP = "; its folder must exist"
+
+
+def out_file(value: str | None, stdout_ok: bool = False):
+    """The --out path, checked before any work is done: its folder must exist (None, or '-' where `stdout_ok`,
+    means standard output and is returned as None)."""
+    from pathlib import Path
+
+    from hwplan.core.errors import HwplanError
+
+    if value is None or (stdout_ok and value == "-"):
+        return None
+    path = Path(value).expanduser()
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise HwplanError(f"--out {value}: the folder {folder} {what}; create it first (mkdir -p {folder}) or choose "
+                          "another --out")
+    if path.is_dir():
+        raise HwplanError(f"--out {value} is a folder; give a file name inside it")
+    return path
+
+
+def write_failed(path, exc: OSError):
+    from hwplan.core.errors import HwplanError
+
+    return HwplanError(f"cannot write {path}: {exc.strerror or exc}; choose another --out")
+
+
 def as_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
 

@@ -6,10 +6,13 @@ Numbers are formatted by `hwplan.core.fmt`; nothing else in the CLI prints table
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+from hwplan.core.fmt import MISSING
 
 
 def emit_json(obj: Any) -> None:
@@ -53,4 +56,12 @@ def table(rows: Sequence[dict], columns: Sequence[Column], title: str | None = N
 
 
 def text(x: Any) -> str:
-    return "" if x is None or x != x else str(x)
+    """A cell as text; a missing one (None, NaN, pd.NA, NaT) as the missing marker, as numbers print it."""
+    return MISSING if is_missing(x) else str(x)
+
+
+def is_missing(x: Any) -> bool:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return True
+    pd = sys.modules.get("pandas")  # pandas' own missing values exist only once pandas is imported
+    return pd is not None and bool(pd.api.types.is_scalar(x) and pd.isna(x))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from hwplan.app.cli import options, output
 from hwplan.app.reports import FORMATS
@@ -21,7 +20,8 @@ def register(sub) -> None:
     p.add_argument("--title", default="Hardware plan")
     p.add_argument("--author", default=os.environ.get("USER", ""))
     p.add_argument("--format", choices=FORMATS, required=True)
-    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--out", required=True, metavar="FILE", help="the report file, or - for standard output"
+                   + options.OUT_FOLDER_HELP)
     p.add_argument("--save", action="store_true", help="also save the report in the store and print its id")
     options.db(p)
     p.set_defaults(handler=cmd_report)
@@ -43,7 +43,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from hwplan.app.reports.export import render
     from hwplan.app.reports.snapshot import is_valid_id, load_report, plan_snapshot
 
-    out = Path(args.out)
+    out = options.out_file(args.out, stdout_ok=True)
     store = options.open_store(args)
     try:
         if args.id is not None:
@@ -70,15 +70,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         data = render(snap, args.format)
     finally:
         store.close()
-    if str(out) == "-":
+    if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
         except OSError as exc:
-            raise HwplanError(f"cannot write {out}: {exc.strerror or exc}; choose another --out") from exc
+            raise options.write_failed(out, exc) from exc
         output.error(f"wrote {args.format} report to {out} ({len(data):,} bytes)")
     if args.id is None and args.save:
         print(snap.id)

@@ -24,8 +24,12 @@ class Problem:
     expected: str = ""
 
     def __str__(self) -> str:
+        """FILE:ROW: column: what is wrong (expected ...); a problem of the whole file says `file` for its row."""
         tail = f" (expected {self.expected})" if self.expected else ""
-        return f"{self.file}:{self.row}: {self.column}: {self.message}{tail}"
+        if self.row:
+            return f"{self.file}:{self.row}: {self.column}: {self.message}{tail}"
+        column = "" if self.column == "file" else f"{self.column}: "
+        return f"{self.file}:file: {column}{self.message}{tail}"
 
 
 class ValidationError(HwplanError):
@@ -41,9 +45,14 @@ class ValidationError(HwplanError):
 
 
 class UnknownIdError(HwplanError):
-    """An id that is not known; names the closest known ones."""
+    """An id that is not known; names the closest known ones, and every known one where they are few (kinds,
+    precisions). `why` replaces "is not known" where more is known: an id of another sort (a micro-benchmark
+    given as a model workload)."""
 
-    def __init__(self, what: str, given: str, known: Iterable[str]):
+    LIST_AT_MOST = 12  # a set this small is listed whole
+
+    def __init__(self, what: str, given: str, known: Iterable[str], why: str = ""):
+        known = list(dict.fromkeys(known))
         self.what, self.given = what, given
         self.suggestions = closest(given, known)
         hint = (
@@ -51,7 +60,8 @@ class UnknownIdError(HwplanError):
             if self.suggestions
             else ""
         )
-        super().__init__(f"{what} '{given}' is not known{hint}")
+        every = f" (known: {', '.join(known)})" if 0 < len(known) <= self.LIST_AT_MOST else ""
+        super().__init__(f"{what} '{given}' {why or 'is not known'}{hint}{every}")
 
 
 class StoreError(HwplanError):
@@ -59,15 +69,19 @@ class StoreError(HwplanError):
 
 
 def closest(given: str, known: Iterable[str], n: int = 3) -> list[str]:
-    """The known ids nearest to `given`: substring matches first, then by similarity.
+    """The known ids nearest to `given`: the id itself written another way ('NVIDIA L4' for nvidia-l4), ids whose
+    model part it is ('l4' for nvidia-l4), substring matches, then by similarity.
 
     Similarity weighs the part after the vendor prefix (`nvidia-h1OO` is near `nvidia-h100-sxm`,
     not `nvidia-a10`) and reads the usual typos of digits (O for 0, l or I for 1).
     """
     known = sorted(set(known))
-    g = str(given).lower().strip()
+    g = "-".join(str(given).lower().replace("_", " ").split())
     if not g:
         return []
+    same = [k for k in known if k.lower() == g]
+    # the model part alone: what follows the vendor (l4 -> nvidia-l4), or its first words (h100 -> nvidia-h100-sxm)
+    model_part = [k for k in known if "-" in k and (k.partition("-")[2] == g or k.partition("-")[2].startswith(g + "-"))]
     contains = [k for k in known if len(g) >= 3 and (g in k or (len(k) > 3 and k in g))]
     norm = g.replace("o", "0").replace("l", "1").replace("i", "1")
 
@@ -84,7 +98,8 @@ def closest(given: str, known: Iterable[str], n: int = 3) -> list[str]:
     ranked = sorted(known, key=lambda k: (-score(k), k))
     fuzzy = [k for k in ranked if score(k) >= 0.55]
     out: list[str] = []
-    for k in sorted(contains, key=lambda k: (abs(len(k) - len(g)), k)) + fuzzy:
+    by_length = lambda ks: sorted(ks, key=lambda k: (abs(len(k) - len(g)), k))
+    for k in same + by_length(model_part) + by_length(contains) + fuzzy:
         if k not in out:
             out.append(k)
     return out[:n]

@@ -28,7 +28,7 @@ def default_db_url() -> str:
 
     folder = Path(user_data_dir("hwplan", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'hwplan.db'}"
+    return sqlite_url(folder / "hwplan.db")
 
 
 def cache_dir() -> Path:
@@ -47,4 +47,10 @@ def as_db_url(value: str) -> str:
     """Accept a SQLAlchemy URL or a plain file path (taken as SQLite)."""
     if "://" in value:
         return value
-    return f"sqlite:///{Path(value).expanduser().resolve()}"
+    return sqlite_url(Path(value).expanduser().resolve())
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file. '%', '?' and '#' are percent-quoted (SQLAlchemy unquotes the file name,
+    and would read '?' as the start of its query); everything else, spaces included, stays as written."""
+    return "sqlite:///" + str(path).replace("%", "%25").replace("?", "%3F").replace("#", "%23")

@@ -146,9 +146,13 @@ def validate_measurements(
         problems = validation.validate(cells, checks, df, file, rows, COLUMN_NAMES)
     out = _typed(df, facts)
     raw_tp_blank = facts.blank("throughput") if "throughput" in df.columns else out["throughput"].isna().to_numpy()
+    raw_batch_blank = facts.blank("batch_size") if "batch_size" in df.columns else out["batch_size"].isna().to_numpy()
     if n:
-        rules, rule_checks = validation.measurement_rules(out, raw_tp_blank, known_workloads, known_devices)
+        rules, rule_checks = validation.measurement_rules(out, raw_tp_blank, known_workloads, known_devices,
+                                                          raw_batch_blank)
         problems += validation.validate(rules, rule_checks, out, file, rows, COLUMN_NAMES)
+    order = {c: i for i, c in enumerate(COLUMN_NAMES)}
+    problems.sort(key=lambda p: (p.row, order.get(p.column, -1 if p.row == 0 else len(order))))  # by row, stable
     return out, problems
 
 

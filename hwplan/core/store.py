@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 import pandas as pd
 
@@ -57,6 +58,13 @@ def row_keys(df: pd.DataFrame) -> list[str]:
     return [hashlib.sha256(k.encode()).hexdigest()[:40] for k in joined]
 
 
+def sqlite_readonly_uri(path: str | Path) -> str:
+    """The `file:` URI that opens the SQLite file `path` read-only, never creating it. Every character of the
+    absolute path but '/' is percent-quoted, so a name with spaces, '?', '#' or '%' names that file, not a query
+    or a fragment. Every read-only opening of a SQLite store goes through here."""
+    return "file://" + quote(str(Path(path).absolute()), safe="/") + "?mode=ro"
+
+
 def _sqlite_pragmas(dbapi_conn, _record):
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -76,10 +84,17 @@ class Store:
 
     @staticmethod
     def _file_of(url: str) -> Path | None:
+        """The file of a SQLite URL, read as SQLAlchemy reads it (query cut off, the name percent-unquoted)."""
         if not url.startswith("sqlite"):
             return None
-        name = url.split("///", 1)[-1] if "///" in url else ""
+        name = unquote(url.split("///", 1)[-1].split("?", 1)[0]) if "///" in url else ""
         return None if not name or name == ":memory:" else Path(name)
+
+    def _read_only(self) -> sqlite3.Connection:
+        """A standard-library connection to this SQLite store, read-only (the light path)."""
+        if self._sqlite_file is None:
+            raise sqlite3.OperationalError(f"{self.describe()} is not a SQLite file")
+        return sqlite3.connect(sqlite_readonly_uri(self._sqlite_file), uri=True, timeout=60)
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
@@ -124,7 +139,7 @@ class Store:
 
     def _lite_revision(self) -> str | None:
         try:
-            con = sqlite3.connect(f"file:{self._sqlite_file}?mode=ro", uri=True, timeout=60)
+            con = self._read_only()
             try:
                 row = con.execute("SELECT version_num FROM alembic_version").fetchone()
             finally:
@@ -315,7 +330,7 @@ class Store:
     def get_meta(self, key: str) -> str | None:
         if self._light and self.engine is None:
             try:
-                con = sqlite3.connect(f"file:{self._sqlite_file}?mode=ro", uri=True, timeout=60)
+                con = self._read_only()
                 try:
                     row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
                 finally:

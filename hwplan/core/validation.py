@@ -19,7 +19,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from hwplan.core.errors import Problem, closest
-from hwplan.core.vocab import MEASURED_ENERGY_METHODS
+from hwplan.core.vocab import MEASURED_ENERGY_METHODS, SOURCES
 
 Message = Callable[[Any, int], str]  # (the cell's raw value, its position) -> what is wrong
 
@@ -49,7 +49,8 @@ class Checks:
 
     def problems(self, err: SchemaErrors, df: pd.DataFrame, file: str, rows: list[int],
                  columns: Iterable[str]) -> list[Problem]:
-        """Every failure of a lazy validation as a Problem, ordered by column, check and row."""
+        """Every failure of a lazy validation as a Problem, ordered by row (the whole file's first), then column
+        and check."""
         col_order = {c: i for i, c in enumerate(columns)}
         out: list[tuple[tuple, Problem]] = []
         seen: set[tuple] = set()
@@ -59,13 +60,13 @@ class Checks:
             if check == "column_in_schema":  # a column the schema does not have
                 name = str(value)
                 hint = closest(name, list(col_order), n=1)
-                out.append(((-1, 0, 0, name), Problem(file, 0, name, "unknown column" + (
+                out.append(((0, -1, 0, name), Problem(file, 0, name, "unknown column" + (
                     f"; did you mean '{hint[0]}'?" if hint else ""), "only the Measurement columns: see `hwplan import --help`")))
                 continue
             if check == "column_in_dataframe":  # a required column that is not there
                 name = str(value)
                 w = self.wording.get(f"{name}:missing")
-                out.append(((col_order.get(name, 999), -1, 0, name),
+                out.append(((0, col_order.get(name, 999), -1, name),
                             Problem(file, 0, name, "required column is missing", w.expected if w else "")))
                 continue
             w = self.wording.get(check)
@@ -80,7 +81,7 @@ class Checks:
                 continue
             seen.add(key)
             raw = df[w.column].iloc[pos] if w.column in df.columns else value
-            out.append(((col_order.get(w.column, 999), self.order.get(check, 0), pos, ""),
+            out.append(((rows[pos], col_order.get(w.column, 999), self.order.get(check, 0), ""),
                         Problem(file, rows[pos], w.column, w.message(raw, pos), w.expected)))
         return [p for _, p in sorted(out, key=lambda t: t[0])]
 
@@ -232,12 +233,19 @@ def _usable(num: np.ndarray, max_int: float) -> np.ndarray:
 
 
 def measurement_rules(clean: pd.DataFrame, raw_throughput_blank: np.ndarray, known_workloads: set[str] | None,
-                      known_devices: set[str] | None) -> tuple[pa.DataFrameSchema, Checks]:
-    """Rules across columns, on the typed table: what an ok row must carry, what published rows must cite."""
+                      known_devices: set[str] | None, raw_batch_blank: np.ndarray | None = None
+                      ) -> tuple[pa.DataFrameSchema, Checks]:
+    """Rules across columns, on the typed table: what an ok row must carry, what published rows must cite.
+    A rule speaks only where its own cells are readable: a batch size that is not a number, or a source that is
+    not one of the sources, is reported by its cell check alone."""
     chk = Checks()
     status = clean["status"].astype("string").fillna("")
     ok = status == "ok"
-    pub = clean["source"].astype("string").fillna("") == "published"
+    source = clean["source"].astype("string").fillna("")
+    pub = source == "published"
+    needs_batch = source.isin([s for s in SOURCES if s != "published"])  # an unreadable source: no batch rule
+    batch_blank = (pd.Series(raw_batch_blank, index=clean.index) if raw_batch_blank is not None
+                   else clean["batch_size"].isna())
 
     rules = [
         chk.check("rule:throughput", lambda d: ~(ok & pd.Series(raw_throughput_blank, index=d.index)), "throughput",
@@ -246,7 +254,7 @@ def measurement_rules(clean: pd.DataFrame, raw_throughput_blank: np.ndarray, kno
                   lambda v, i: "is empty on an ok row", "samples/s or tokens/s"),
         chk.check("rule:error", lambda d: ~(status.isin(["failed", "skipped"]) & blank(d["error"])), "error",
                   lambda v, i: f"is empty on a {status.iloc[i]} row", "the reason it failed or was skipped"),
-        chk.check("rule:batch", lambda d: ~(~pub & d["batch_size"].isna()), "batch_size", lambda v, i: "is empty",
+        chk.check("rule:batch", lambda d: ~(needs_batch & batch_blank), "batch_size", lambda v, i: "is empty",
                   "a whole number >= 1 (optional only for published rows)"),
         chk.check("rule:cite", lambda d: ~(pub & blank(d["source_ref"])), "source_ref",
                   lambda v, i: "is empty on a published row", "a URL or citation"),

@@ -82,3 +82,29 @@ def test_an_id_with_one_character_dropped_is_suggested(data):
     i = data.draw(st.integers(0, len(target) - 1))
     typo = target[:i] + target[i + 1:]
     assert target in closest(typo, ids)
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data())
+def test_a_devices_model_part_or_its_name_as_written_is_suggested(data):
+    """`l4` -> nvidia-l4, `H100 SXM` -> nvidia-h100-sxm, `NVIDIA L4` -> nvidia-l4: the vendor left out, any case,
+    spaces for dashes."""
+    from hwplan.core.errors import closest
+
+    ids = list(load_catalog().index)
+    target = data.draw(st.sampled_from(ids))
+    model = target.partition("-")[2]
+    written = data.draw(st.sampled_from([model, model.upper(), model.replace("-", " "), target.replace("-", " ").upper()]))
+    assert target in closest(written, ids)
+    if written.lower().replace(" ", "-") == target:
+        assert closest(written, ids)[0] == target
+
+
+def test_a_small_set_of_known_values_is_listed_whole():
+    from hwplan.core.errors import UnknownIdError
+    from hwplan.core.vocab import DEVICE_KINDS
+
+    err = UnknownIdError("device kind", "bogus", DEVICE_KINDS)
+    assert str(err) == f"device kind 'bogus' is not known (known: {', '.join(DEVICE_KINDS)})"
+    many = UnknownIdError("device", "bogus", list(load_catalog().index))
+    assert "known:" not in str(many)  # the catalog is too long to list: `hwplan catalog list` is

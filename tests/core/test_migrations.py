@@ -59,16 +59,90 @@ def test_a_store_written_by_0_1_0_opens_and_upgrades_with_nothing_lost(tmp_path)
     assert again.revision() == SCHEMA_REVISION and again.count() == 7
 
 
-def test_migrations_build_the_tables_the_code_uses(store_url):
+def _schema(conn) -> dict:
+    """Every table of a database: its columns (type as the dialect writes it, nullable, primary key), unique
+    constraints and indexes, as plain data to compare."""
+    insp = sa.inspect(conn)
+    out = {}
+    for table in sorted(set(insp.get_table_names()) - {"alembic_version"}):
+        pk = set(insp.get_pk_constraint(table)["constrained_columns"])
+        cols = {c["name"]: (_type_name(c["type"], conn.dialect), bool(c["nullable"]) and c["name"] not in pk,
+                            c["name"] in pk) for c in insp.get_columns(table)}
+        uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints(table)}
+        indexes = set()
+        for ix in insp.get_indexes(table):
+            if ix.get("unique"):  # SQLite reports a UNIQUE constraint as a unique index too
+                uniques.add(tuple(ix["column_names"]))
+            else:
+                indexes.add((ix["name"], tuple(ix["column_names"])))
+        out[table] = {"columns": cols, "unique": uniques, "indexes": indexes}
+    return out
+
+
+def _type_name(t, dialect) -> str:
+    name = t.compile(dialect=dialect).upper()
+    return {"FLOAT": "DOUBLE PRECISION", "FLOAT(53)": "DOUBLE PRECISION"}.get(name, name) \
+        if dialect.name == "postgresql" else name
+
+
+def _expected_schema(dialect) -> dict:
+    from hwplan.core.tables import metadata
+
+    out = {}
+    for table in metadata.sorted_tables:
+        cols = {c.name: (_type_name(c.type, dialect), bool(c.nullable) and not c.primary_key, c.primary_key)
+                for c in table.columns}
+        uniques = {(c.name,) for c in table.columns if c.unique}
+        uniques |= {tuple(col.name for col in u.columns) for u in table.constraints if isinstance(u, sa.UniqueConstraint)}
+        indexes = {(ix.name, tuple(c.name for c in ix.columns)) for ix in table.indexes if not ix.unique}
+        out[table.name] = {"columns": cols, "unique": uniques, "indexes": indexes}
+    return out
+
+
+def _assert_same_schema(got: dict, want: dict) -> None:
+    """Table by table, column by column, so a failure names what differs."""
+    assert sorted(got) == sorted(want)
+    for table in want:
+        g, w = got[table], want[table]
+        assert sorted(g["columns"]) == sorted(w["columns"]), f"{table}: columns"
+        for col in w["columns"]:
+            assert g["columns"][col] == w["columns"][col], f"{table}.{col}: (type, nullable, primary key)"
+        assert g["unique"] == w["unique"], f"{table}: unique constraints"
+        assert g["indexes"] == w["indexes"], f"{table}: indexes"
+
+
+def test_the_whole_migration_chain_from_an_empty_database_builds_tables_metadata(store_url):
+    """Alembic's chain, 0001 to the newest, run on an empty database (not the store's shortcut for new stores,
+    `metadata.create_all`): every table, column, type, nullability, key, unique constraint and index is what
+    hwplan.core.tables declares, and Alembic's own comparison (types included) finds no difference."""
+    from alembic import command
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from hwplan.core.tables import metadata
 
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.begin() as conn:
+            assert sa.inspect(conn).get_table_names() == []
+            command.upgrade(_alembic_config(conn), "head")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == SCHEMA_REVISION
+            got = _schema(conn)
+            _assert_same_schema(got, _expected_schema(conn.dialect))
+            assert list(got["measurements"]["columns"])[:2] == ["row_id", "row_key"]
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        assert diff == []
+    finally:
+        engine.dispose()
+
+
+def test_a_new_store_has_the_same_schema_as_the_migrated_one(store_url, tmp_path):
+    """What `Store.open` makes of an empty database (create_all, stamped) equals the migration chain's result."""
     store = Store.open(store_url)
     with store._engine().connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert diff == []
+        _assert_same_schema(_schema(conn), _expected_schema(conn.dialect))
+    store.close()
 
 
 @pytest.mark.postgres

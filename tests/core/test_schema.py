@@ -79,3 +79,52 @@ def test_any_corruption_is_reported_never_raised(data):
     if not problems:  # if it passed, the stored row must be a faithful, typed version of it
         assert len(clean) == 3
         assert clean["status"].isin(["ok", "failed", "skipped"]).all()
+
+
+# ---- how problems read: by row, the whole file's first and called "file", no echo of another cell's fault ----
+DEFECTS = {  # a cell made bad, and the columns that may be reported for it
+    "batch_text": ({"batch_size": "abc"}, {"batch_size"}),
+    "batch_zero": ({"batch_size": "0"}, {"batch_size"}),
+    "precision": ({"precision": "fp64"}, {"precision"}),
+    "time": ({"measured_at": "yesterday"}, {"measured_at"}),
+    "source": ({"source": "publishd"}, {"source"}),
+    "throughput": ({"throughput": "fast"}, {"throughput"}),
+    "published_no_batch": ({"source": "published", "source_ref": "mlperf", "batch_size": ""}, set()),
+    "published_blank_batch": ({"source": " Published ", "source_ref": "mlperf", "batch_size": "  "}, set()),
+    "upload_no_batch": ({"batch_size": ""}, {"batch_size"}),
+    "fine": ({}, set()),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(defects=st.lists(st.sampled_from(sorted(DEFECTS)), min_size=1, max_size=8),
+       extra_column=st.booleans())
+def test_problems_come_by_row_and_each_only_for_its_own_cell(defects, extra_column):
+    import pandas as pd
+
+    df = make_rows(len(defects))
+    for i, name in enumerate(defects):
+        for col, value in DEFECTS[name][0].items():
+            df.loc[i, col] = value
+    if extra_column:
+        df["bogus_col"] = ""
+    lines = [i + 2 for i in range(len(df))]
+    _, problems = validate_measurements(pd.DataFrame(df), "in.csv", row_numbers=lines)
+    rows = [p.row for p in problems]
+    assert rows == sorted(rows)
+    text = [str(p) for p in problems]
+    assert not any(t.startswith("in.csv:0:") for t in text)
+    if extra_column:
+        assert text[0].startswith("in.csv:file: bogus_col: unknown column")
+    for i, name in enumerate(defects):
+        reported = {p.column for p in problems if p.row == lines[i]}
+        assert reported == DEFECTS[name][1], (name, [t for t in text if t.startswith(f"in.csv:{lines[i]}:")])
+
+
+def test_a_whole_file_problem_says_file():
+    from hwplan.core.errors import Problem
+
+    assert str(Problem("x.csv", 0, "file", "is empty", "a header row")) == "x.csv:file: is empty (expected a header row)"
+    assert str(Problem("x.csv", 0, "precision", "required column is missing")) == \
+        "x.csv:file: precision: required column is missing"
+    assert str(Problem("x.csv", 7, "precision", "is empty")) == "x.csv:7: precision: is empty"

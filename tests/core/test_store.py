@@ -5,6 +5,8 @@ import os
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hwplan.core.errors import StoreError, ValidationError
 from hwplan.core.store import Store
@@ -120,3 +122,60 @@ def test_data_version_changes_with_every_write_of_rows(store):
     assert store.delete_run("a") == 2
     assert store.data_version() not in (v0, v1)
     assert store.delete_run("a") == 0
+
+
+# ---- SQLite files with odd names: the read-only URI, the store URL, the light path --------------------------
+
+# file names as a person may type them: spaces, '?', '#', '%', '&', '=', quotes, unicode; never '/' or NUL
+_NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\x00"), min_size=1, max_size=24
+                 ).filter(lambda n: n not in (".", ".."))
+_ODD = st.one_of(_NAMES, st.sampled_from(["a b.db", "a?b.db", "a#b.db", "100%.db", "%20.db", "x?mode=rwc", "?", "#", "%"]))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_ODD)
+def test_read_only_uri_opens_that_very_file_and_never_writes(tmp_path, name):
+    import sqlite3
+    import uuid
+
+    from hwplan.core.store import sqlite_readonly_uri
+
+    folder = tmp_path / uuid.uuid4().hex
+    folder.mkdir()
+    path = folder / name
+    con = sqlite3.connect(path)  # a plain path: what the name really is on disk
+    con.execute("CREATE TABLE t (v TEXT)")
+    con.execute("INSERT INTO t VALUES (?)", (name,))
+    con.commit()
+    con.close()
+    ro = sqlite3.connect(sqlite_readonly_uri(path), uri=True)
+    try:
+        assert ro.execute("SELECT v FROM t").fetchone() == (name,)
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            ro.execute("INSERT INTO t VALUES ('x')")
+    finally:
+        ro.close()
+    assert sorted(p.name for p in folder.iterdir()) == [name]  # nothing else was created
+    with pytest.raises(sqlite3.OperationalError):  # read-only never creates a file
+        sqlite3.connect(sqlite_readonly_uri(folder / ("new-" + name)), uri=True).execute("SELECT 1")
+    assert not (folder / ("new-" + name)).exists()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_ODD)
+def test_a_store_at_an_odd_path_is_that_file_and_reopens_on_the_light_path(tmp_path, name):
+    import uuid
+
+    folder = tmp_path / uuid.uuid4().hex
+    folder.mkdir()
+    path = folder / name
+    store = Store.open(str(path))
+    store.add_measurements(make_rows(2))
+    version = store.data_version()
+    store.close()
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [name]
+    again = Store.open(str(path))
+    assert again._light and again.engine is None  # current SQLite store: opened read-only with sqlite3
+    assert again.data_version() == version and again.revision() is not None and again.engine is None
+    assert again.count() == 2
+    again.close()

@@ -67,3 +67,47 @@ def test_a_damaged_cache_file_is_refitted(seeded, tmp_path, monkeypatch):
     calls = _count_fits(monkeypatch)
     ModelCache(directory=tmp_path / "cache").get(seeded)
     assert len(calls) == 1
+
+
+def test_fit_models_keeps_the_keyword_names_callers_used(monkeypatch):
+    """`measurements_df=` is `measurements`; `db=` fits on a store's rows, from the one cache unless use_cache=False
+    (or another catalog/workload table is given); the positional form is unchanged."""
+    import pandas as pd
+
+    from hwplan.core.errors import HwplanError
+    from hwplan.costmodel import api, cache
+
+    fitted: list = []
+    monkeypatch.setattr(PerformanceModel, "fit", lambda self, X, y=None: fitted.append((X, self.catalog)) or self)
+    cached = PerformanceModel()
+    monkeypatch.setattr(cache, "model_for_db", lambda db=None: cached if db == "s.db" else None)
+    store_rows = pd.DataFrame({"run_id": ["from-store"]})
+    monkeypatch.setattr(cache, "store_measurements", lambda db=None: store_rows if db == "s.db" else None)
+    rows, cat = pd.DataFrame({"run_id": ["given"]}), pd.DataFrame({"id": ["x"]})
+
+    assert isinstance(api.fit_models(rows), PerformanceModel) and fitted.pop()[0] is rows
+    api.fit_models(rows, cat)
+    assert fitted.pop() == (rows, cat)
+    api.fit_models(measurements_df=rows)
+    assert fitted.pop()[0] is rows
+    api.fit_models()
+    assert fitted.pop()[0] is None  # no rows: specs and priors only, as before
+    assert api.fit_models(db="s.db") is cached and not fitted
+    assert api.fit_models(db="s.db", use_cache=True) is cached and not fitted
+    api.fit_models(db="s.db", use_cache=False)
+    assert fitted.pop()[0] is store_rows
+    api.fit_models(db="s.db", catalog=cat)  # another catalog is not what the cache is keyed by: fitted here
+    assert fitted.pop() == (store_rows, cat)
+    with pytest.raises(HwplanError, match="not both"):
+        api.fit_models(rows, measurements_df=rows)
+    with pytest.raises(HwplanError, match="not both"):
+        api.fit_models(rows, db="s.db")
+
+
+def test_fit_models_on_a_store_is_the_cached_model(seeded, tmp_path, monkeypatch):
+    from hwplan.costmodel import api, cache
+
+    monkeypatch.setattr(cache, "DEFAULT", ModelCache(directory=tmp_path / "cache"))
+    calls = _count_fits(monkeypatch)
+    model = api.fit_models(db=seeded.url)
+    assert model is cache.model_for_db(seeded.url) and len(calls) == 1 and calls[0] == seeded.count()

@@ -67,14 +67,14 @@ def test_resume_of_an_unknown_run_says_what_to_do(tmp_path, capsys):
     assert re.search("no rows.*without --resume", capsys.readouterr().err)
 
 
-def test_without_store_or_out_it_asks_for_out(monkeypatch):
+def test_without_store_packages_or_out_or_run_it_asks_for_out(monkeypatch):
     from hwplan.profiler import sinks
     from hwplan.profiler.errors import ProfileError
     from hwplan.profiler.session import open_sinks
 
     monkeypatch.delenv("HWPLAN_DB", raising=False)
-    monkeypatch.setattr(sinks, "sqlalchemy_available", lambda: False)
-    with pytest.raises(ProfileError, match="--out"):
+    monkeypatch.setattr(sinks, "store_missing", lambda: ["sqlalchemy"])
+    with pytest.raises(ProfileError, match=r"needs sqlalchemy.*--out"):
         open_sinks(None, None)
 
 

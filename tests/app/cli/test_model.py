@@ -74,3 +74,18 @@ def test_plan_path_imports_neither_sklearn_nor_torch(seeded_db, cache_dir, capsy
     env = dict(os.environ, HWPLAN_CACHE_DIR=str(cache_dir))
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr or "a heavy package was imported"
+
+
+def test_unknown_ids_are_explained_alike(seeded_db, capsys):
+    """A device by its model name, a kind that does not exist, a micro-benchmark given as a workload."""
+    assert main(["predict", "--workload", "resnet50", "--device", "l4", "--db", seeded_db]) == 2
+    assert "did you mean 'nvidia-l4'?" in capsys.readouterr().err
+    assert main(["plan", "--workload", "resnet50", "--throughput", "100", "--kinds", "gpu,bogus", "--db", seeded_db]) == 2
+    assert "device kind 'bogus' is not known (known: cpu, gpu, tpu, fpga, asic)" in capsys.readouterr().err
+    assert main(["catalog", "list", "--kind", "bogus"]) == 2
+    assert "(known: cpu, gpu, tpu, fpga, asic)" in capsys.readouterr().err
+    for argv in (["predict", "--workload", "gemm", "--device", "nvidia-l4"],
+                 ["plan", "--workload", "membw", "--throughput", "1"]):
+        assert main([*argv, "--db", seeded_db]) == 2
+        err = capsys.readouterr().err
+        assert "is a micro-benchmark" in err and "not a model workload" in err and "hwplan catalog workloads" in err
