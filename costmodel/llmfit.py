@@ -201,7 +201,16 @@ class _Rows:
 
 def fit_llm(model, rows: pd.DataFrame, with_intervals: bool = True) -> dict[str, Any]:
     """Fit the serving efficiencies on the LLM serving rows of a PerformanceModel being fitted; the state
-    (`PerformanceModel.llm_`) with per-device arrays at each vendor's newest software, bases and intervals."""
+    (`PerformanceModel.llm_`) with per-device arrays at each vendor's newest software, bases and intervals.
+    BLAS on one thread, as in PerformanceModel.fit (small matrices: threads make each SVD ~100x slower here)."""
+    import scipy.linalg  # noqa: F401  (scipy's own OpenBLAS, loaded so that the limit reaches it)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_llm(model, rows, with_intervals)
+
+
+def _fit_llm(model, rows: pd.DataFrame, with_intervals: bool) -> dict[str, Any]:
     A = model.arrays_
     design = Design(model.dev_)
     D, W = design.D, len(model.workloads_)
