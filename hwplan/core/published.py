@@ -257,6 +257,7 @@ def map_serving(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
         output_only, per_device = SERVING_METRICS[metric]
         tput = value * (count if per_device else 1) * (1 if output_only else O / (I + O))
         ttft, tpot, conc = num(r["ttft_ms"]), num(r["tpot_ms"]), num(r["concurrency"])
+        rate = num(r["request_rate"])  # offered requests/s of an online row
         online = pd.isna(conc) and (pd.notna(ttft) or pd.notna(tpot))
         software = str(r["software"]).strip()
         engine = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\s*v?\d[\w.]*$", "", software).lower()).strip("-") or "vendor"
@@ -288,7 +289,8 @@ def map_serving(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
             "notes": note, "input_len": round(I), "output_len": round(O),
             "tensor_parallel": cell(tp), "pipeline_parallel": cell(pp),
             "expert_parallel": cell(num(r["expert_parallel"])), "kv_precision": kv if kv in PRECISIONS else "",
-            "concurrency": cell(conc), "request_rate_per_s": "" if pd.isna(num(r["request_rate"])) else num(r["request_rate"]), "ttft_p50_s": "" if pd.isna(ttft) else ttft / 1000.0, "ttft_p99_s": "",
+            "concurrency": cell(conc), "request_rate_per_s": "" if pd.isna(rate) else rate,
+            "ttft_p50_s": "" if pd.isna(ttft) else ttft / 1000.0, "ttft_p99_s": "",
             "tpot_p50_s": "" if pd.isna(tpot) else tpot / 1000.0, "tpot_p99_s": "",
             "software_date": f"{date}T00:00:00Z" if date else "",
         })
