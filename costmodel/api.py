@@ -178,7 +178,15 @@ def custom_workload(model: PerformanceModel, facts: dict, name: str | None = Non
     workload id, the reference workload it equals or None). A config whose architecture equals a reference
     workload's (same dimensions, experts and parameter count) is that workload, so it predicts the same."""
     from hwplan.costmodel.llmconfig import FINGERPRINT
+    from hwplan.costmodel.llmserve import tokens
 
+    input_len = None if input_len is None else tokens("--input-len", input_len)
+    output_len = None if output_len is None else tokens("--output-len", output_len)
+    for k in ("params", "active_params", "layers", "d_model", "n_heads", "n_kv_heads", "head_dim", "kv_values", "vocab"):
+        v = facts.get(k) if isinstance(facts, dict) else None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+            raise HwplanError(f"model facts: {k} is {v!r} (expected a number > 0; read a config with "
+                              "hwplan.costmodel.llmconfig)")
     wl = model.wl_
     key = lambda get: tuple(round(float(get(k) or 0.0), 3) for k in FINGERPRINT) + (round(float(get("params") or 0) / 1e6),)
     mine = key(lambda k: facts.get(k))

@@ -21,6 +21,7 @@ from hwplan.core.errors import HwplanError
 SUPPORTED = ("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "deepseek_v2", "deepseek_v3",
              "gpt_neox", "gptj")
 MAX_CONFIG_BYTES = 1 << 20
+MAX_FIELD = 1 << 30      # no dimension, layer or expert count of a real model comes near this
 # the fields that define an architecture for the serving model (two models that agree on these are the same)
 FINGERPRINT = ("layers", "d_model", "n_heads", "n_kv_heads", "head_dim", "kv_values", "n_experts", "experts_per_token",
                "vocab")
@@ -73,7 +74,7 @@ def from_config(cfg: Any, source: str = "config.json") -> dict[str, Any]:
         vocab, ff = g.whole("vocab_size"), g.whole("intermediate_size")
         hd = g.div(d, nh, "num_attention_heads")
         layer = (3 * d * d + 3 * d) + (d * d + d) + (2 * d * ff + ff + d) + 4 * d  # qkv, dense, mlp (biases), 2 LayerNorms
-        tied = bool(cfg.get("tie_word_embeddings", False))
+        tied = _flag(cfg, "tie_word_embeddings", source)
         params = vocab * d + L * layer + 2 * d + (0 if tied else vocab * d)
         return _facts(mt, cfg, L, d, nh, nh, hd, ff, 0, 0, vocab, params, params)
     d, L, nh = g.whole("hidden_size"), g.whole("num_hidden_layers"), g.whole("num_attention_heads")
@@ -82,7 +83,7 @@ def from_config(cfg: Any, source: str = "config.json") -> dict[str, Any]:
     if kvh > nh or nh % kvh:
         raise ConfigError(source, "num_key_value_heads", f"{kvh} does not divide num_attention_heads {nh}",
                           "a divisor of num_attention_heads")
-    tied = bool(cfg.get("tie_word_embeddings", False))
+    tied = _flag(cfg, "tie_word_embeddings", source)
     emb = vocab * d * (1 if tied else 2)
     if mt.startswith("deepseek"):
         return _deepseek(mt, cfg, g, d, L, nh, vocab, emb)
@@ -136,7 +137,8 @@ def _deepseek(mt, cfg, g, d, L, nh, vocab, emb) -> dict[str, Any]:
     total = base + moe_layers * (E * expert + shared * expert + router)
     active = base + moe_layers * (k * expert + shared * expert + router)
     # MLA caches the compressed KV latent and the rotary key once per token per layer (not per head)
-    facts = _facts(mt, cfg, L, d, nh, nh, (qk + vhd) / 2, eff, E, k, vocab, total, active)
+    # MLA's latent is one per token, the same on every tensor-parallel device: one "KV head" (not split by TP)
+    facts = _facts(mt, cfg, L, d, nh, 1, (qk + vhd) / 2, eff, E, k, vocab, total, active)
     facts["kv_values"] = float(kv_lora + rope)
     return facts
 
@@ -146,7 +148,7 @@ def _moe_layers(cfg, g, L, mt) -> int:
         return L
     step = g.whole("decoder_sparse_step", 1) if cfg.get("decoder_sparse_step") is not None else 1
     only = cfg.get("mlp_only_layers") or []
-    if not isinstance(only, list) or not all(isinstance(i, int) for i in only):
+    if not isinstance(only, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in only):
         raise ConfigError(g.source, "mlp_only_layers", f"is {only!r}", "a list of layer indices")
     return sum(1 for i in range(L) if i not in only and step > 0 and (i + 1) % step == 0)
 
@@ -159,6 +161,13 @@ def _facts(mt, cfg, L, d, nh, kvh, hd, ff, E, k, vocab, params, active) -> dict[
             "experts_per_token": float(k), "vocab": float(vocab)}
 
 
+def _flag(cfg: dict, key: str, source: str) -> bool:
+    v = cfg.get(key, False)
+    if not isinstance(v, bool):
+        raise ConfigError(source, key, f"is {v!r}", "true or false")
+    return v
+
+
 class _Getter:
     def __init__(self, cfg: dict, source: str):
         self.cfg, self.source = cfg, source
@@ -167,8 +176,12 @@ class _Getter:
         v = self.cfg.get(key, default)
         if v is None:
             raise ConfigError(self.source, key, "is missing", "a whole number > 0")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v != int(v):
-            raise ConfigError(self.source, key, f"is {v!r}", "a whole number > 0")
+        try:
+            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and v == int(v)
+        except OverflowError:  # an int too large for a float
+            ok = False
+        if not ok or abs(v) > MAX_FIELD:
+            raise ConfigError(self.source, key, f"is {str(v)[:40]!r}", f"a whole number > 0 (at most {MAX_FIELD:,})")
         if int(v) < (0 if default == 0 else 1):
             raise ConfigError(self.source, key, f"is {int(v)}", "a whole number > 0")
         return int(v)
@@ -187,15 +200,35 @@ def from_short_form(params: float, layers: int, d_model: int, n_heads: int, n_kv
                     vocab: int = 32000, head_dim: int | None = None) -> dict[str, Any]:
     """Architecture facts from the few numbers a model card gives (the dashboard's short form)."""
     src = "short form"
-    vals = {"params": params, "layers": layers, "d_model": d_model, "n_heads": n_heads}
-    for k, v in vals.items():
-        if v is None or not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
-            raise ConfigError(src, k, f"is {v!r}", "a number > 0")
+
+    def number(k, v, whole=False, low=0.0, optional=False):
+        if v is None and optional:
+            return None
+        try:
+            ok = (not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and v > low
+                  and abs(v) <= 1e16 and (not whole or v == int(v)))
+        except OverflowError:
+            ok = False
+        if not ok:
+            raise ConfigError(src, k, f"is {str(v)[:40]!r}", ("a whole number" if whole else "a number")
+                              + (" >= 0" if low < 0 else " > 0"))
+        return float(v)
+
+    params = number("params", params)
+    layers, d_model, n_heads = (number(k, v, whole=True) for k, v in
+                                (("layers", layers), ("d_model", d_model), ("n_heads", n_heads)))
+    n_kv_heads = number("n_kv_heads", n_kv_heads, whole=True, optional=True)
+    n_experts = number("n_experts", 0 if n_experts is None else n_experts, whole=True, low=-0.5)
+    experts_per_token = number("experts_per_token", 0 if experts_per_token is None else experts_per_token, whole=True,
+                               low=-0.5)
+    active_params = number("active_params", active_params, optional=True)
+    vocab = number("vocab", vocab, whole=True)
+    head_dim = number("head_dim", head_dim, optional=True)
     kvh = n_kv_heads or n_heads
     if kvh > n_heads or n_heads % kvh:
-        raise ConfigError(src, "n_kv_heads", f"{kvh} does not divide n_heads {n_heads}", "a divisor of n_heads")
+        raise ConfigError(src, "n_kv_heads", f"{kvh:g} does not divide n_heads {n_heads:g}", "a divisor of n_heads")
     if n_experts and (not experts_per_token or experts_per_token > n_experts):
-        raise ConfigError(src, "experts_per_token", f"is {experts_per_token!r}", f"1 to {n_experts} for an MoE model")
+        raise ConfigError(src, "experts_per_token", f"is {experts_per_token!r}", f"1 to {n_experts:g} for an MoE model")
     if n_experts and active_params is None:
         raise ConfigError(src, "active_params", "is missing", "the parameters active per token of the MoE model")
     if active_params is not None and not (0 < active_params <= params):

@@ -23,8 +23,23 @@ _KVB = np.asarray([BYTES_PER_VALUE[KV_PRECISION[p]] for p in PRECISIONS])
 PRIOR_EC, PRIOR_EM, PRIOR_EX = 0.5, 0.75, 0.7
 
 
+MEETS_FIRST = 1e15   # added to a candidate's tokens/s when it meets the limits: lexicographic (meets, throughput)
 MAX_REQUEST_TOKENS = 1 << 20   # a prompt or an output longer than this is refused as a typo
 KV_FORMATS = ("fp32", "bf16", "fp16", "fp8", "int8", "fp4")
+
+
+def tokens(flag: str, v) -> float:
+    """A request length as given by a user: a whole number of tokens, 1 to MAX_REQUEST_TOKENS."""
+    from hwplan.core.errors import HwplanError
+
+    why = f"{flag} must be a whole number of tokens, 1 to {MAX_REQUEST_TOKENS:,}; got {str(v)[:40]!r}"
+    try:
+        f = float(v)
+    except (TypeError, ValueError, OverflowError):
+        raise HwplanError(why) from None
+    if isinstance(v, bool) or not np.isfinite(f) or f != int(f) or not 1 <= f <= MAX_REQUEST_TOKENS:
+        raise HwplanError(why)
+    return f
 
 
 def request_shape(m, w: int, in_len=None, out_len=None, kv_precision=None) -> tuple[float, float, int | None]:
@@ -41,18 +56,7 @@ def request_shape(m, w: int, in_len=None, out_len=None, kv_precision=None) -> tu
             raise HwplanError(f"{', '.join(named)} {'applies' if len(named) == 1 else 'apply'} only to LLM workloads; "
                               f"{m.workloads_[w]} is not one")
         return float("nan"), float("nan"), None
-    out: list[float | None] = []
-    for flag, v in given.items():
-        if v is None:
-            out.append(None)
-            continue
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            raise HwplanError(f"{flag} must be a whole number of tokens, 1 to {MAX_REQUEST_TOKENS:,}; got {v!r}") from None
-        if not np.isfinite(f) or f != int(f) or not 1 <= f <= MAX_REQUEST_TOKENS:
-            raise HwplanError(f"{flag} must be a whole number of tokens, 1 to {MAX_REQUEST_TOKENS:,}; got {v!r}")
-        out.append(f)
+    out = [None if v is None else tokens(flag, v) for flag, v in given.items()]
     I = out[0] if out[0] is not None else float(A["wl_in_len"][w])
     O = out[1] if out[1] is not None else float(A["wl_out_len"][w])
     kv = None
@@ -190,7 +194,8 @@ def serve(A: dict, w, d, p, b, n, in_len, out_len, kv=None, layout=None, ttft_li
         if e2e_limit is not None:  # a whole request at p99: the slowest first token, then typical rounds
             meets &= mt.ttft_p99 + ex_(out_len) * mt.tpot_p50 <= ex_(e2e_limit)
         valid = pt.fits & ex_(ok_lay)
-        score = np.where(valid, mt.throughput * (1.0 + meets), -1.0)  # meeting the limits first, then throughput
+        # meeting the limits first (whatever the throughput of one that breaks them), then throughput
+        score = np.where(valid, mt.throughput + MEETS_FIRST * (meets & valid), -1.0)
         j = np.argmax(score, axis=-1)[..., None]
         pick = lambda v, score=score, j=j: np.take_along_axis(np.broadcast_to(v, score.shape), j, axis=-1)[..., 0]
         cand = {
@@ -204,7 +209,7 @@ def serve(A: dict, w, d, p, b, n, in_len, out_len, kv=None, layout=None, ttft_li
         g = float(t * q)
         reps = np.floor(n / g)
         total = np.where(cand["valid"] & (reps >= 1), reps * cand["tput"], 0.0)
-        key = np.broadcast_to(np.where(total > 0, total * (1.0 + cand["meets"]), -1.0), full)
+        key = np.broadcast_to(np.where(total > 0, total + MEETS_FIRST * cand["meets"], -1.0), full)
         entry = {"key": key, "reps": np.broadcast_to(reps, full), "tp_": np.full(full, float(t)),
                  "pp_": np.full(full, float(q)), "ep_": np.full(full, e), "g_": np.full(full, g), **cand}
         if t == 1 and q == 1 and not e:

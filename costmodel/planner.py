@@ -132,7 +132,9 @@ def run_plan(model: PerformanceModel, demand: Demand, a: Assumptions, top: int =
     if serving:
         valid &= buyable(n, np.asarray(model.dev_["per_node"])[k.grid["d"]])
     runnable = valid.copy()  # the nearest answer may break the latency targets, and says so
-    if serving and (ttft_l or tpot_l):
+    # serving: latency depends on the count (it decides the layouts that fit), so every count is checked; the
+    # server scenario carries the benchmark's own TTFT / TPOT limits when none is given
+    if serving and (ttft_l or tpot_l or L or s == 1):
         valid &= k.ev.meets_latency
     unpriced = sorted({model.devices_[i] for i in np.unique(k.grid["d"][k.ev.supported & ~priced])})
     if unpriced:
@@ -184,11 +186,15 @@ def run_plan(model: PerformanceModel, demand: Demand, a: Assumptions, top: int =
 def _latency_binding(model, w, grid, s, a, demand, X, k, t, extra) -> str | None:
     """LLM serving: the serving model meets latency targets by running fewer requests at once, so the cheapest
     setup without the targets is found by a second pass; when it is cheaper, the targets bind."""
-    free = dict(extra, ttft_limit_s=None, tpot_limit_s=None)
-    k0 = evaluate_grid(model, w, grid, s, a, demand.pricing, latency_limit_s=None, **free)
+    free = dict(extra, ttft_limit_s=np.inf, tpot_limit_s=np.inf)  # explicit: no benchmark limits either
+    k0 = evaluate_grid(model, w, grid, s, a, demand.pricing, latency_limit_s=np.inf, **free)
     cost0 = k0.cost["usd_per_month"]
     ok = (k0.ev.supported & k0.ev.fits & (k0.ev.throughput >= X) & np.isfinite(cost0)
           & buyable(k0.grid["n"], np.asarray(model.dev_["per_node"])[k0.grid["d"]]))
+    if demand.power_cap_kw is not None:
+        ok &= k0.ev.power_w / 1000.0 <= demand.power_cap_kw
+    if demand.budget_usd_month is not None:
+        ok &= cost0 <= demand.budget_usd_month
     if not ok.any():
         return None
     u = int(np.flatnonzero(ok)[np.argmin(cost0[ok])])

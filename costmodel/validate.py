@@ -91,6 +91,8 @@ def llm_held_out(meas: pd.DataFrame, catalog, workloads, max_folds: int | None =
     if not len(rows):
         return pd.DataFrame()
     spec = copy.copy(base)
+    spec.llm_ = {}
+    spec._arrays = None
     spec.llm_ = fit_llm(spec, rows.iloc[:0])  # priors only: the serving model at its prior efficiencies
     spec._arrays = None
     spec_pred = predict_rows(spec, rows)["pred"].to_numpy()
@@ -99,6 +101,8 @@ def llm_held_out(meas: pd.DataFrame, catalog, workloads, max_folds: int | None =
         for k in sorted(set(key))[:max_folds]:
             hold = key == k
             m = copy.copy(base)
+            m.llm_ = {}  # nothing of the full fit (which saw the held-out rows) may choose the training layouts
+            m._arrays = None
             m.llm_ = fit_llm(m, rows[~hold])
             m._arrays = None
             test = rows[hold].reset_index(drop=True)

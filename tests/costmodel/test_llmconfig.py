@@ -123,3 +123,40 @@ def test_the_short_form_of_a_reference_model_is_that_model(serving_model):
     facts = lc.from_short_form(params=8_030_261_248, layers=32, d_model=4096, n_heads=32, n_kv_heads=8, vocab=128256)
     _, _wid, ref = custom_workload(serving_model, facts)
     assert ref == "llama3.1-8b"
+
+
+BAD_NUMBER = st.one_of(st.text(max_size=4), st.floats(max_value=-1e-9), st.just(float("nan")), st.just(10 ** 400),
+                       st.booleans(), st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=80, deadline=None)
+@given(field=st.sampled_from(["n_kv_heads", "n_experts", "experts_per_token", "active_params", "vocab", "head_dim",
+                              "layers", "d_model"]), value=BAD_NUMBER)
+def test_every_number_of_the_short_form_is_checked(field, value):
+    kw = dict(params=8e9, layers=32, d_model=4096, n_heads=32, n_kv_heads=8, vocab=128256)
+    kw[field] = value
+    with pytest.raises(lc.ConfigError) as err:
+        lc.from_short_form(**kw)
+    assert err.value.field in (field, "experts_per_token", "active_params")
+
+
+def test_huge_numbers_and_strings_for_flags_are_refused():
+    cfg = json.loads((CONFIGS / "llama3.1-8b.json").read_text())
+    for field, value in (("hidden_size", 10 ** 400), ("hidden_size", 1e300), ("tie_word_embeddings", "false")):
+        with pytest.raises(lc.ConfigError) as err:
+            lc.from_config({**cfg, field: value})
+        assert err.value.field == field
+
+
+def test_mla_caches_one_latent_per_token_on_every_tensor_parallel_device():
+    facts = lc.read_config(CONFIGS / "deepseek-v3.json")
+    assert facts["n_kv_heads"] == 1  # the latent is not split over TP devices (it is replicated)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.one_of(st.integers(max_value=0), st.just(0.5), st.just("abc"), st.just(10 ** 400)))
+def test_a_custom_model_refuses_bad_lengths(serving_model, value):
+    from hwplan.core.errors import HwplanError
+
+    with pytest.raises(HwplanError, match="--input-len"):
+        custom_workload(serving_model, lc.read_config(CONFIGS / "qwen3-8b.json"), input_len=value, output_len=100)

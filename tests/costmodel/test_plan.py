@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hwplan.costmodel.api import Demand, plan
+from hwplan.costmodel.api import Demand, plan, predict
 from hwplan.costmodel.assumptions import Assumptions
 
 
@@ -69,3 +69,27 @@ def test_training_demand_from_volume_and_deadline(model):
     assert d.required_throughput() == pytest.approx(1e10 / 360_000)
     res = plan(model, d)
     assert res.feasible and (res.ranked["throughput"] >= d.required_throughput()).all()
+
+
+def test_a_setup_that_meets_the_tpot_target_beats_a_faster_one_that_breaks_it(serving_model):
+    e = predict(serving_model, "llama2-70b", "nvidia-h100-sxm", count=8, precision="fp8")
+    tight = e.tpot_p99_s * 1000 * 0.15
+    res = plan(serving_model, Demand("llama2-70b", throughput=1000, tpot_p99_ms=tight, kinds=["gpu"]))
+    assert res.feasible and (res.ranked["tpot_p99_s"] * 1000 <= tight * (1 + 1e-9)).all()
+
+
+def test_a_whole_request_latency_limit_is_checked_at_every_count(serving_model):
+    res = plan(serving_model, Demand("llama2-70b", throughput=8000, latency_p99_ms=5000))
+    assert res.feasible and (res.ranked["latency_p99_s"] <= 5.0).all()
+
+
+def test_the_server_scenario_keeps_the_benchmarks_own_latency_limits(serving_model):
+    # MLPerf's Llama 3.1 405B server limits: TTFT p99 6 s, TPOT p99 175 ms (data/workloads.csv)
+    res = plan(serving_model, Demand("llama3.1-405b", throughput=3000, scenario="server"))
+    assert res.feasible
+    assert (res.ranked["ttft_p99_s"] <= 6.0).all() and (res.ranked["tpot_p99_s"] <= 0.175).all()
+
+
+def test_a_setup_that_does_not_fit_names_the_devices_it_needs(serving_model):
+    e = predict(serving_model, "llama2-70b", "nvidia-h100-sxm", count=1, precision="bf16")
+    assert not e.fits and e.min_devices == 2 and "needs 2 device(s)" in e.note
