@@ -16,7 +16,8 @@ from hwplan.costmodel import serving as sv
 
 TP_CHOICES = (1, 2, 4, 8)
 PP_CHOICES = (1, 2, 4, 8, 16)
-BATCH_GRID = tuple(2 ** i for i in range(12))      # 1 .. 2048 sequences per replica, plus the most that fit
+# 1, 2, 3, 4, 6, 8, 12 ... 2048 requests per replica (powers of two and 1.5x between), plus the most that fit
+BATCH_GRID = tuple(sorted({2 ** i for i in range(12)} | {3 * 2 ** i for i in range(10)}))
 _WB = np.asarray([BYTES_PER_VALUE[p] for p in PRECISIONS])
 _KVB = np.asarray([BYTES_PER_VALUE[KV_PRECISION[p]] for p in PRECISIONS])
 # default efficiencies before any LLM row is fitted (assumptions, replaced by hwplan.costmodel.llmfit)
@@ -162,8 +163,12 @@ def serve(A: dict, w, d, p, b, n, in_len, out_len, kv=None, layout=None, ttft_li
     for (t, q, e) in cands:
         lay = sv.Layout(tp=np.full(S, float(t)), pp=np.full(S, float(q)), ep=np.full(S, e))
         ok_lay = (t <= np.maximum(hw.per_node, 1)) | (t == 1)
+        # what serving engines accept: attention heads split evenly over tp, KV heads split or replicated evenly;
+        # experts split evenly over the expert-parallel devices
+        heads, kvh = np.maximum(arch.n_heads, 1), np.maximum(arch.kv_heads, 1)
+        ok_lay = ok_lay & ((heads % t) == 0) & (((kvh % t) == 0) | ((t % kvh) == 0))
         if e:
-            ok_lay = ok_lay & moe
+            ok_lay = ok_lay & moe & ((arch.n_experts % t) == 0)
         if layout is not None:
             ft, fp, fe = (np.asarray(v) for v in layout)
             ok_lay = ((ok_lay & (ft <= 0)) | (ft == t)) & ((fp <= 0) | (fp == q)) & ((fe <= 0) | ((fe > 1) == e))

@@ -228,7 +228,9 @@ def round_parts(arch: Arch, hw: Hardware, lay: Layout, dec, pf, ctx_dec, ctx_pf,
     ep_a2a = np.where(tp > 1, 2.0 * (x_tok / tp * arch.experts_per_token * (tp - 1) / tp / bw_tp + COLLECTIVE_LATENCY_S),
                       0.0)
     per_layer = np.where(ep, ep_a2a, tp_ar)
-    bw_pp = group_bandwidth(hw, g)  # stages: inside a node at link speed, across nodes over the fabric
+    # stage to stage is one point-to-point send: inside a node over the link a pair has (one peer link on a mesh),
+    # past a node or scale-up domain over the fabric
+    bw_pp = np.where(g > np.maximum(hw.scaleup, np.maximum(hw.per_node, 1)), hw.scaleout, group_bandwidth(hw, 2))
     p2p = np.where(pp > 1, T * d * COMM_BYTES / tp / bw_pp + pp * COLLECTIVE_LATENCY_S, 0.0)
     x = L * per_layer + p2p
     o = pp * hw.oh_fixed + L * hw.oh_layer
