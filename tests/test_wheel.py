@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,8 +26,21 @@ def installed(tmp_path_factory):
     """(hwplan executable, the wheel) in a new venv: the app lock (by uv, as scripts/install.sh does) and the wheel."""
     root = tmp_path_factory.mktemp("wheel")
     dist = root / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
-                    str(REPO)], check=True, capture_output=True, text=True, timeout=600)
+    # built from a copy of the checkout's files: an in-tree build writes build/ and *.egg-info into the repository,
+    # where tests running at the same time (tests/test_install.py copies it) could see it half-written
+    src = root / "src"
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
+                           capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        a, b = REPO / name, src / name
+        b.parent.mkdir(parents=True, exist_ok=True)
+        if a.is_symlink():
+            b.symlink_to(os.readlink(a))
+        elif a.is_file():
+            shutil.copy2(a, b)
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
+                        str(src)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     wheel = next(dist.glob("hwplan-*.whl"))
     venv = root / "venv"
     base = getattr(sys, "_base_executable", sys.executable)
