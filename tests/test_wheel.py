@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +15,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.checkout import copy_checkout
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -28,16 +29,7 @@ def installed(tmp_path_factory):
     dist = root / "dist"
     # built from a copy of the checkout's files: an in-tree build writes build/ and *.egg-info into the repository,
     # where tests running at the same time (tests/test_install.py copies it) could see it half-written
-    src = root / "src"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
-                           capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        a, b = REPO / name, src / name
-        b.parent.mkdir(parents=True, exist_ok=True)
-        if a.is_symlink():
-            b.symlink_to(os.readlink(a))
-        elif a.is_file():
-            shutil.copy2(a, b)
+    src = copy_checkout(root / "src")
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
                         str(src)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]

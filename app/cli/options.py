@@ -101,7 +101,7 @@ def model_workload(args, model):
     if args.workload:
         raise HwplanError("give either --workload or --model-config, not both")
     facts = read_config(path)
-    name = _stem(path)
+    name = config_name(path)
     model, wid, ref = custom_workload(model, facts, name=name, input_len=args.input_len, output_len=args.output_len)
     if ref:
         from hwplan.app.cli import output
@@ -110,7 +110,7 @@ def model_workload(args, model):
     return model, wid
 
 
-def _stem(path) -> str:
+def config_name(path) -> str:
     from pathlib import Path
 
     p = Path(path)

@@ -60,7 +60,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 if args.workload:
                     raise HwplanError("give either --workload or --model-config, not both")
                 inputs["model_facts"] = read_config(args.model_config)
-                inputs["model_name"] = options._stem(args.model_config)
+                inputs["model_name"] = options.config_name(args.model_config)
                 inputs["workload"] = "custom"
             ready = inputs.get("workload") and (inputs.get("throughput") is not None or inputs.get("request_rate"))
             model = fitted_model(args) if ready else None
