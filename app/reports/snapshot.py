@@ -208,8 +208,10 @@ def _workload_row(workload: str) -> dict[str, Any]:
     if not workload:
         return {}
     wl = load_workloads()
-    if workload not in wl.index:
-        return {"id": workload}
+    if workload not in wl.index:  # a user's own LLM (hwplan.costmodel.api.custom_workload) is served in tokens/s
+        return ({"id": workload, "field": "LLM serving", "throughput_unit": "tokens/s",
+                 "description": "your own model, from its config.json"} if workload.startswith("custom:") else
+                {"id": workload})
     keep = ("id", "field", "task", "throughput_unit", "description", "lowest_precision", "source")
     return {k: jsonable(wl.loc[workload].get(k)) for k in keep if k in wl.columns}
 

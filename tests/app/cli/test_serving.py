@@ -153,3 +153,11 @@ def test_batch_queries_take_request_lengths(seeded_db, tmp_path):
                   "scenario": ["offline"], "input_len": ["-3"]}).to_csv(bad, index=False)
     assert main(["predict", "--queries", str(bad), "--out", str(tmp_path / "o2.csv"), "--db", seeded_db]) == 2
     assert not (tmp_path / "o2.csv").exists()
+
+
+def test_a_report_of_your_own_model_keeps_its_architecture(seeded_db, tmp_path, capsys):
+    out = tmp_path / "plan.md"
+    assert main(["report", "--model-config", str(CONFIGS / "qwen3-8b.json"), "--throughput", "10000",
+                 "--tpot-p99-ms", "50", "--format", "md", "--out", str(out), "--db", seeded_db]) == 0
+    text = out.read_text()
+    assert "custom:qwen3-8b" in text and "TPOT p99" in text and "tokens/s" in text and "units/s" not in text
