@@ -20,6 +20,7 @@ from hwplan.costmodel.llmserve import request_shape
 from hwplan.costmodel.performance import PerformanceModel
 from hwplan.costmodel.planner import run_plan
 from hwplan.costmodel.results import Demand, Estimate, PlanResult, clean
+from hwplan.costmodel.trainplan import plan_training, predict_training, training_workloads
 
 __all__ = [
     "Assumptions",
@@ -30,10 +31,13 @@ __all__ = [
     "custom_workload",
     "fit_models",
     "plan",
+    "plan_training",
     "predict",
     "predict_curve",
+    "predict_training",
     "scaling_curve",
     "supported_precisions",
+    "training_workloads",
 ]
 
 
@@ -123,8 +127,11 @@ def predict(model: PerformanceModel, workload: str, device: str, count: int = 1,
     w, d = _wi(model, workload), _di(model, device)
     I, O, kv = request_shape(model, w, input_len, output_len, kv_precision)
     s = scenario_index(scenario, mode)
-    if mode == "training" and "training" not in model.wl_["modes"][w]:
-        raise HwplanError(f"workload '{workload}' has no training mode (modes: {model.wl_['modes'][w]})")
+    if mode == "training":
+        return predict_training(model, workload, device, count=count, precision=precision, assumptions=a)
+    if "inference" not in str(model.wl_["modes"][w]).split(";"):
+        raise HwplanError(f"--workload {workload} is a training workload (modes: {model.wl_['modes'][w]}); use "
+                          "--mode training")
     if count is None or int(count) < 1:
         raise HwplanError(f"--count must be a whole number >= 1, not {count}")
     if batch is not None and int(batch) < 1:
@@ -326,5 +333,8 @@ def scaling_curve(model: PerformanceModel, workload: str, device: str, counts, p
 # ---- plan ---------------------------------------------------------------------------------------
 
 def plan(model: PerformanceModel, demand: Demand, assumptions: Assumptions | None = None, top: int = 10) -> PlanResult:
-    """Ranked setups meeting the demand, the Pareto front, why the top wins, what binds."""
+    """Ranked setups meeting the demand, the Pareto front, why the top wins, what binds. A training demand
+    (mode "training") plans a run: `plan_training`."""
+    if demand.mode == "training":
+        return plan_training(model, demand, assumptions or Assumptions(), top)
     return run_plan(model, demand, assumptions or Assumptions(), top)

@@ -51,7 +51,7 @@ DEFAULT_HOST = 0.3       # host/system power share when no wall-power row exists
 DEFAULT_INTERVAL = {"measured": [-0.25, 0.25], "calibrated": [-0.6, 0.6], "roofline": [-1.2, 1.2]}
 # The fitted state, in the order `to_dict` writes it.
 STATE = ("devices_", "dev_", "workloads_", "wl_", "eta_", "basis_", "basis_detail_", "interval_", "ec0_", "em0_",
-         "comm_eff_", "power_", "overhead_", "meta_", "llm_")
+         "comm_eff_", "power_", "overhead_", "meta_", "llm_", "train_")
 _ARRAY_SKIP_DEV = ("kind", "vendor", "notes")
 _ARRAY_SKIP_WL = ("ids", "basis", "unit", "modes")
 
@@ -121,6 +121,8 @@ class PerformanceModel(EstimatorParams):
     implausible_low, implausible_high: rows outside these multiples of the spec roofline are data errors.
     overhead_min_batches: batch sizes a sweep needs before it informs the fixed per-batch overhead.
     llm_intervals: fit the LLM serving intervals by leave-one-device-out refits (validate's inner fits skip them).
+    training_rows: published training results to fit the training model on (data/published_training.csv schema);
+        None: the shipped file (hwplan.costmodel.trainfit.published_training); an empty frame: priors only.
     """
 
     # learned by fit (see STATE); declared for readers and type checkers, set only by fit and from_dict
@@ -139,13 +141,14 @@ class PerformanceModel(EstimatorParams):
     overhead_: dict[str, Any]
     meta_: dict[str, Any]
     llm_: dict[str, Any]
+    train_: dict[str, Any]
     _arrays: dict[str, Any] | None = None
 
     def __init__(self, catalog: pd.DataFrame | None = None, workloads: pd.DataFrame | None = None, alpha: float = 1.0,
                  scales: dict | None = None, group_support_n0: float = GROUP_SUPPORT_N0, coverage: float = 0.8,
                  n_splits: int = 5, min_rows_for_interval: int = 8, implausible_low: float = 1e-3,
                  implausible_high: float = 30.0, overhead_min_batches: int = OVERHEAD_MIN_BATCHES,
-                 llm_intervals: bool = True):
+                 llm_intervals: bool = True, training_rows: pd.DataFrame | None = None):
         self.catalog = catalog
         self.workloads = workloads
         self.alpha = alpha
@@ -158,6 +161,7 @@ class PerformanceModel(EstimatorParams):
         self.implausible_high = implausible_high
         self.overhead_min_batches = overhead_min_batches
         self.llm_intervals = llm_intervals
+        self.training_rows = training_rows
 
     # ---- fitting ------------------------------------------------------------------------------------------
 
@@ -190,6 +194,7 @@ class PerformanceModel(EstimatorParams):
         self.overhead_ = {}
         self.meta_["priors"] = prior_info
         self.llm_ = {}
+        self.train_ = {}
         self._arrays = None
         rows = self._rows(meas)
         # LLM serving rows are fitted by the serving model's own efficiencies (hwplan.costmodel.llmfit)
@@ -210,6 +215,10 @@ class PerformanceModel(EstimatorParams):
             self._fit_power(rows)
         self._arrays = None
         self.llm_ = fit_llm(self, llm_rows, with_intervals=self.llm_intervals)
+        self._arrays = None
+        from hwplan.costmodel.trainfit import fit_training, published_training
+
+        self.train_ = fit_training(self, published_training() if self.training_rows is None else self.training_rows)
         self._arrays = None
         return self
 
@@ -490,6 +499,13 @@ class PerformanceModel(EstimatorParams):
                     A["llm_" + k] = np.asarray(llm[k], dtype=float)
                 A["llm_basis"] = np.asarray(llm["basis"], dtype=np.int64)
                 A["llm_q"] = np.asarray(llm["q"], dtype=float)
+            tr_state = getattr(self, "train_", None) or {}
+            if tr_state:
+                A["train"] = {"ec": np.asarray(tr_state["ec"], dtype=float), "em": np.asarray(tr_state["em"], dtype=float),
+                              "ex": np.asarray(tr_state["ex"], dtype=float), "om": np.asarray(tr_state["om"], dtype=float),
+                              "run_frac": np.asarray(tr_state["run_frac"], dtype=float),
+                              "run_s": np.asarray(tr_state["run_s"], dtype=float),
+                              "basis": np.asarray(tr_state["basis"], dtype=int), "q": tr_state["q"]}
             A["dev_index"] = {d: i for i, d in enumerate(self.devices_)}
             A["wl_index"] = {w: i for i, w in enumerate(self.workloads_)}
             self._arrays = A
@@ -505,7 +521,7 @@ class PerformanceModel(EstimatorParams):
         self._check_fitted()
         if workload_id in self.workloads_:
             raise HwplanError(f"workload id '{workload_id}' already exists")
-        extra = workload_table(pd.DataFrame([{"kind": "llm", "modes": "inference", "throughput_unit": "tokens/s",
+        extra = workload_table(pd.DataFrame([{"kind": "llm", "modes": "inference;training", "throughput_unit": "tokens/s",
                                               **row}], index=[workload_id]))
         m = copy.copy(self)
         m.workloads_ = [*self.workloads_, workload_id]
@@ -517,6 +533,11 @@ class PerformanceModel(EstimatorParams):
         if self.llm_:
             m.llm_ = dict(self.llm_)
             m.llm_["basis"] = [*self.llm_["basis"], list(self.llm_["dev_basis"])]
+        if getattr(self, "train_", None):
+            # a user's model was never trained here: each device's best basis short of `measured`
+            b = np.asarray(self.train_["basis"])
+            m.train_ = {**self.train_, "basis": [*self.train_["basis"], np.maximum(b.min(axis=0), 1).tolist()],
+                        "run_frac": [*self.train_["run_frac"], 0.0], "run_s": [*self.train_["run_s"], 0.0]}
         m._arrays = None
         return m
 

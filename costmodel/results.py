@@ -79,6 +79,27 @@ class Estimate:
     kv_cache_gb: float | None = None
     activations_gb: float | None = None
     meets_latency: bool | None = None
+    # training runs (None for inference): the run's length, cost, energy, MFU, layout and memory per device
+    time_to_train_s: float | None = None
+    time_to_train_low_s: float | None = None
+    time_to_train_high_s: float | None = None
+    device_hours: float | None = None
+    usd_per_run_cloud: float | None = None
+    usd_per_run_owned: float | None = None
+    energy_kwh_per_run: float | None = None
+    co2_kg_per_run: float | None = None
+    mfu: float | None = None
+    data_parallel: int | None = None
+    zero_stage: int | None = None
+    recompute: str | None = None
+    micro_batch: int | None = None
+    global_batch: int | None = None
+    steps: float | None = None
+    train_volume: float | None = None
+    train_volume_unit: str | None = None
+    train_volume_label: str | None = None
+    grads_gb: float | None = None
+    optimizer_gb: float | None = None
 
     @property
     def usd_per_million_units(self) -> dict:
@@ -126,6 +147,11 @@ class Demand:
     input_len: float | None = None
     output_len: float | None = None
     kv_precision: str | None = None
+    # training runs: the volume (token_volume = tokens; or samples, or epochs), the deadline, a budget per run
+    samples: float | None = None
+    epochs: float | None = None
+    budget_usd: float | None = None
+    global_batch: int | None = None
 
     def required_throughput(self) -> float:
         if self.throughput is not None and self.throughput > 0:

@@ -30,6 +30,7 @@ NON_LLM_WORK: dict[str, dict] = {
                       basis="estimate: RetinaNet R50-FPN ~239 GMAC at 800x1333 scaled to 800x800, ResNeXt50 backbone "
                             "slightly heavier, x2 FLOP/MAC; params ~38M (estimate); ~80 layers incl. FPN and heads (estimate)"),
     "bert-large": dict(flops=1.12e11, params=335_141_888, act_values=1.5e8, default_batch=64, layers=24,
+                       train_flops=3.35e11, train_act_values=4.0e8,
                        basis="2 x 302M encoder params x ~180 effective tokens + attention 4 x 24 x 180^2 x 1024. "
                              "MLPerf pads SQuAD v1.1 to 384 tokens, but tuned submissions skip the padding "
                              "(variable-length kernels); at the padded count (2.46e11) published v3.0 GPU rows "
@@ -51,6 +52,11 @@ NON_LLM_WORK: dict[str, dict] = {
                       basis="hwplan reference MLP: ~100 features, 4 layers of width 256 (~160k MAC)",
                       profiler_flops_true_shape=True),  # profiler: the reference MLP 100-512-256-128-1 itself
 }
+# Training: the work per sample where training runs another shape than inference. bert-large pre-trains on
+# 512-token sequences (MLPerf phase 2, packed: little padding): 2 x 302M encoder params x 512 + attention
+# 4 x 24 x 512^2 x 1024 = 3.35e11 FLOPs forward (counted); activations kept for backward ~ 34 x 512 x 1024 x 24 / 2
+# values (Korthikanti et al.'s 34 bytes per token per layer per d_model, in 16-bit values; estimate).
+TRAIN_CLASSES = ("vision", "encoder", "llm", "moe")   # efficiency classes of the training fit
 # LLM benchmark facts beyond data/workloads.csv.
 LLM_EXTRA: dict[str, dict] = {
     "gpt-j": dict(beams=4, basis="MLPerf Inference GPT-J reference (mlcommons/inference language/gpt-j): beam search "
@@ -67,7 +73,9 @@ def workload_table(workloads: pd.DataFrame, measurements: pd.DataFrame | None = 
     t = {k: np.zeros(n) for k in ("flops", "params", "active_params", "act_values", "default_batch", "is_llm",
                                    "layers", "d_model", "kv_dim", "seq_len", "out_len", "lowest_quality", "beams",
                                    *LLM_ARCH_FIELDS, "in_len", "in_len_std", "out_len_std", "counts_total",
-                                   "server_ttft_p99_s", "server_tpot_p99_s", "server_latency_p99_s")}
+                                   "server_ttft_p99_s", "server_tpot_p99_s", "server_latency_p99_s",
+                                   "train_seq", "train_gb", "train_lora", "train_class", "train_flops",
+                                   "train_act_values")}
     basis: list[str] = []
     measured_flops = {}
     if measurements is not None and len(measurements) and "flops_per_unit" in measurements:
@@ -104,6 +112,10 @@ def workload_table(workloads: pd.DataFrame, measurements: pd.DataFrame | None = 
             for k in ("server_ttft_p99_s", "server_tpot_p99_s", "server_latency_p99_s"):
                 t[k][i] = _num(row.get(k)) or np.nan
             t["flops"][i] = 2 * A  # per token, plus attention (added in the evaluator)
+            t["train_seq"][i] = _num(row.get("train_seq_len")) or 4096
+            t["train_gb"][i] = _num(row.get("train_global_batch")) or max(1.0, round(4 * 1024 * 1024 / t["train_seq"][i]))
+            t["train_lora"][i] = float(str(row.get("train_task") or "") == "lora")
+            t["train_class"][i] = TRAIN_CLASSES.index("moe" if t["n_experts"][i] else "llm")
             t["default_batch"][i] = 0  # 0 = largest that fits, capped
             extra = LLM_EXTRA.get(w, {})
             t["beams"][i] = extra.get("beams", 1)
@@ -125,6 +137,11 @@ def workload_table(workloads: pd.DataFrame, measurements: pd.DataFrame | None = 
             t["active_params"][i] = t["params"][i]
             t["act_values"][i] = facts["act_values"]
             t["default_batch"][i] = facts["default_batch"]
+            t["train_flops"][i] = facts.get("train_flops", facts["flops"])
+            t["train_act_values"][i] = facts.get("train_act_values", facts["act_values"])
+            t["train_seq"][i] = _num(row.get("train_seq_len")) or 1
+            t["train_gb"][i] = _num(row.get("train_global_batch"))
+            t["train_class"][i] = TRAIN_CLASSES.index("encoder" if w == "bert-large" else "vision")
             b = facts["basis"]
             if (w in measured_flops and measured_flops[w] > 0 and facts.get("profiler_flops_true_shape")
                     and not facts.get("keep_analytic_flops")):

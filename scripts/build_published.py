@@ -26,6 +26,20 @@ def build(sources, out):
             print(f"  {n:5d}  {reason}")
 
 
+def build_training():
+    """data/published_training.csv and data/training_runs.csv from the raw training tables."""
+    from hwplan.core.published_training import map_runs, map_training
+
+    mlperf, vendor, nonllm, volumes = (pd.read_csv(p) for p in paths.RAW_TRAINING)
+    rows, skipped = map_training(mlperf, vendor, nonllm, load_catalog(), load_workloads())
+    rows.to_csv(paths.PUBLISHED_TRAINING_CSV, index=False, lineterminator="\n")
+    map_runs(volumes).to_csv(paths.TRAINING_RUNS_CSV, index=False, lineterminator="\n")
+    print(f"training: {len(rows)} rows -> {paths.PUBLISHED_TRAINING_CSV}; {sum(skipped.values())} left out:")
+    for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]):
+        print(f"  {n:5d}  {reason}")
+
+
 if __name__ == "__main__":
     build([paths.RAW_MLPERF_CSV], paths.PUBLISHED_CSV)
     build(list(paths.RAW_SERVING), paths.PUBLISHED_SERVING_CSV)
+    build_training()

@@ -119,7 +119,7 @@ def match_device(raw_name: str, catalog: pd.DataFrame | None = None) -> str | No
 
 WORKLOAD_REQUIRED = ("id", "field", "task", "throughput_unit", "source")
 WORKLOAD_TEXT = ("id", "field", "task", "throughput_unit", "source", "notes", "mlperf_models", "description", "kind",
-                 "accuracy_precision", "modes", "lowest_precision")
+                 "accuracy_precision", "modes", "lowest_precision", "train_task", "train_source")
 
 
 @lru_cache(maxsize=4)

@@ -14,6 +14,10 @@ MEASURED_DIR = DATA_DIR / "measured"
 RAW_MLPERF_CSV = DATA_DIR / "raw" / "mlperf_inference_v3.0_v3.1.csv"  # source of PUBLISHED_CSV (data/raw/README.md)
 PUBLISHED_SERVING_CSV = DATA_DIR / "published_serving.csv"  # LLM serving tables beyond MLPerf, mapped from RAW_SERVING
 RAW_SERVING = (DATA_DIR / "raw" / "serving_tensorrt_llm.csv", DATA_DIR / "raw" / "serving_other.csv")
+PUBLISHED_TRAINING_CSV = DATA_DIR / "published_training.csv"  # training results the training model is fitted on
+TRAINING_RUNS_CSV = DATA_DIR / "training_runs.csv"  # reference runs: samples to a benchmark's quality target by batch
+RAW_TRAINING = tuple(DATA_DIR / "raw" / f for f in ("training_mlperf.csv", "training_vendor.csv",
+                                                      "training_vendor_nonllm.csv", "training_volumes.csv"))
 PUBLISHED_FILES = (PUBLISHED_CSV, PUBLISHED_SERVING_CSV)  # what a new store is seeded with (plus MEASURED_DIR)
 
 
