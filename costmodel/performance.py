@@ -575,7 +575,8 @@ class PerformanceModel(EstimatorParams):
 
 def spec_roofline(catalog: pd.DataFrame | None = None, workloads: pd.DataFrame | None = None) -> PerformanceModel:
     """The plain spec-sheet roofline: no rows, fixed efficiencies (what `hwplan validate` compares against)."""
-    return PerformanceModel(catalog=catalog, workloads=workloads).fit(None).with_priors(DEFAULT_EC0, DEFAULT_EM0)
+    return PerformanceModel(catalog=catalog, workloads=workloads, training_rows=pd.DataFrame()).fit(None).with_priors(
+        DEFAULT_EC0, DEFAULT_EM0)
 
 
 def _with_defaults(X: pd.DataFrame) -> pd.DataFrame:

@@ -253,3 +253,32 @@ def _state(model, design: Design, th, data: Rows | None, res, meta) -> dict[str,
             "run_frac": np.exp(design.get(th, "run_f")).tolist(), "run_s": np.exp(design.get(th, "run_s")).tolist(),
             "basis": basis.tolist(), "q": q, "theta": th.tolist(),
             "families": list(data.families) if data is not None else [""], "meta": meta}
+
+
+def predict_rows(model, state: dict[str, Any], rows: pd.DataFrame, prior: bool = False) -> pd.DataFrame:
+    """A fitted training state's predictions for published training rows (validate's held-out rows): the row's
+    observed value (time to train for MLPerf rows, tokens/s or samples/s otherwise), the prediction, its 80%
+    interval and basis. prior: the priors alone (nothing fitted: the spec-sheet baseline)."""
+    data = Rows(model, rows)
+    fams = list(state.get("families") or [""])
+    design = Design(model.dev_, list(model.workloads_), len(fams))
+    th = design.mean.copy() if prior else np.asarray(state["theta"], dtype=float)
+    # a software family the state never saw is predicted as the tuned reference (family 0)
+    data.src = np.array([fams.index(f) if f in fams else 0 for f in np.asarray(data.families)[data.src]], dtype=int)
+    eff = design.effs(th, data.cls, data.d, data.pc, data.src)
+    parts, peak_total, chosen = _parts(data, eff)
+    pred = _predict(design, th, data, parts, peak_total)
+    basis = np.asarray(state["basis"], dtype=int)
+    b = np.where(data.w >= 0, basis[np.maximum(data.w, 0), data.d],
+                 np.where(basis[:, data.d].min(axis=0) <= BASES.index("calibrated"), BASES.index("calibrated"),
+                          BASES.index("roofline")))
+    q = np.array([state["q"].get(BASES[i], DEFAULT_Q["roofline"]) for i in b], dtype=float)
+    # an interval on throughput [lo, hi] is one on time [1/hi, 1/lo]
+    low = np.where(data.mlperf, pred * np.exp(-q[:, 1]), pred * np.exp(q[:, 0]))
+    high = np.where(data.mlperf, pred * np.exp(-q[:, 0]), pred * np.exp(q[:, 1]))
+    f = data.frame
+    return pd.DataFrame({"workload": f["workload"].fillna("").replace("", "other LLM"), "device": f["device"],
+                         "device_kind": [model.dev_["kind"][i] for i in data.d], "device_count": data.n,
+                         "source": f["source_kind"], "system_key": f["system_key"], "is_time": data.mlperf,
+                         "actual": data.obs, "pred": np.where(chosen.fits, pred, np.nan), "low": low, "high": high,
+                         "basis": [BASES[i] for i in b], "fits": chosen.fits.astype(bool)})

@@ -15,7 +15,7 @@ from hwplan.costmodel.assumptions import Assumptions
 from hwplan.costmodel.cost import costs, prices
 from hwplan.costmodel.results import Demand, Estimate, PlanResult, clean
 
-RECOMPUTE_NAMES = ("none", "selective", "full")
+RECOMPUTE_NAMES = ("no", "selective", "full")
 # device counts a training plan tries: 1-8, then whole 8-device nodes in steps that grow ~1.5x, to 16,384
 TRAIN_COUNTS = tuple(sorted({1, 2, 4, 8} | {int(8 * round(x)) for x in np.geomspace(2, 2048, 28)}))
 MAX_VOLUME = 1e16   # more tokens or samples than any run has processed: refused as a typo
@@ -259,10 +259,8 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
     """Setups (device x precision x count) that finish the run by the deadline (and within the budget per run),
     ranked by cost per run (cloud or owned), then time."""
     w = _check_training(model, demand.workload)
-    if demand.deadline_hours is not None:
-        _positive("--deadline-hours", demand.deadline_hours)
-    if demand.budget_usd is not None:
-        _positive("--budget-usd", demand.budget_usd)
+    deadline_h = None if demand.deadline_hours is None else _positive("--deadline-hours", demand.deadline_hours)
+    budget = None if demand.budget_usd is None else _positive("--budget-usd", demand.budget_usd)
     vol = volume_for(model, w, demand.token_volume, demand.samples, demand.epochs, demand.global_batch)
     A = model.arrays_
     devs, precs = [], []
@@ -288,10 +286,10 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
     money = _money(model, D, N, c.throughput, power, idle, T, a)
     cost_key = "usd_per_run_cloud" if demand.pricing == "cloud" else "usd_per_run_owned"
     cost = money[cost_key]
-    deadline_s = demand.deadline_hours * 3600.0 if demand.deadline_hours else np.inf
+    deadline_s = deadline_h * 3600.0 if deadline_h else np.inf
     meets_time = fits & (deadline_s >= T)
     priced = np.isfinite(cost)
-    meets_budget = (cost <= demand.budget_usd) if demand.budget_usd else np.ones_like(meets_time)
+    meets_budget = (cost <= budget) if budget else np.ones_like(meets_time)
     power_ok = (power / 1000.0 <= demand.power_cap_kw) if demand.power_cap_kw else np.ones_like(meets_time)
     ok = meets_time & priced & meets_budget & power_ok
     frame = pd.DataFrame({
@@ -322,9 +320,9 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
                f"{best['time_to_train_h']:,.1f} h for ${best[cost_key]:,.0f} per run ({demand.pricing}), the cheapest "
                f"setup that meets the deadline; layout DP {best['data_parallel']} x TP {best['tensor_parallel']} x PP "
                f"{best['pipeline_parallel']}, MFU {best['mfu'] * 100:.0f}%")
-        binding = "deadline" if demand.deadline_hours else "cost"
+        binding = "deadline" if deadline_h else "cost"
     else:
-        why = "no setup meets the deadline" + (" and the budget" if demand.budget_usd else "")
+        why = "no setup meets the deadline" + (" and the budget" if budget else "")
         binding = "deadline"
     fastest = frame[fits].sort_values("time_to_train_h").drop_duplicates(["device", "precision"]).head(top)
     nearest = fastest.drop(columns="_cost").reset_index(drop=True) if not len(ranked) else ranked.head(0)

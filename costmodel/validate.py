@@ -32,6 +32,7 @@ TARGETS = {"median_ape": 0.20, "p90_ape": 0.50, "coverage_low": 0.70, "coverage_
 # LLM serving (issue 10): held-out output tokens/s of published serving rows
 LLM_TARGETS = {"median_ape": 0.15, "p90_ape": 0.35, "coverage_low": 0.70, "coverage_high": 0.90}
 LLM_SPLITS = ("LLM: leave one device out", "LLM: leave one source out")
+NO_TRAINING_ROWS = pd.DataFrame()  # the inference splits' fits skip the training model (it has splits of its own)
 
 
 def _round(run_id: pd.Series) -> pd.Series:
@@ -47,7 +48,8 @@ def _predict_rows(model, rows: pd.DataFrame, eta_on: bool = True) -> Evaluation:
 
 def _held_out(split: str, train: pd.DataFrame, test: pd.DataFrame, catalog, workloads, spec) -> pd.DataFrame:
     # the LLM serving intervals are not needed here (LLM serving rows have their own splits, llm_held_out)
-    model = PerformanceModel(catalog=catalog, workloads=workloads, llm_intervals=False).fit(train)
+    model = PerformanceModel(catalog=catalog, workloads=workloads, llm_intervals=False,
+                             training_rows=NO_TRAINING_ROWS).fit(train)
     rows = training_rows(test, model.devices_, model.wl_)
     if len(rows) == 0:
         return pd.DataFrame()
@@ -83,7 +85,8 @@ def llm_held_out(meas: pd.DataFrame, catalog, workloads, max_folds: int | None =
 
     from hwplan.costmodel.llmfit import fit_llm, predict_rows, serving_rows
 
-    base = PerformanceModel(catalog=catalog, workloads=workloads, llm_intervals=False).fit(meas)
+    base = PerformanceModel(catalog=catalog, workloads=workloads, llm_intervals=False,
+                             training_rows=NO_TRAINING_ROWS).fit(meas)
     rows = training_rows(meas, base.devices_, base.wl_)
     if not len(rows):
         return pd.DataFrame()
@@ -129,7 +132,7 @@ def llm_held_out(meas: pd.DataFrame, catalog, workloads, max_folds: int | None =
 
 
 def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, workloads: pd.DataFrame | None = None,
-                   max_devices: int | None = None, llm: bool = True) -> dict:
+                   max_devices: int | None = None, llm: bool = True, training: bool = True) -> dict:
     t0 = time.perf_counter()
     cat = load_catalog() if catalog is None else catalog
     wls = load_workloads() if workloads is None else workloads
@@ -185,6 +188,11 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
     if len(llm_res):
         llm_lat = llm_res[llm_res["predicted"]]
         results.append(llm_res[llm_res["capacity"].astype(bool)])
+    # 5. training runs: leave one system out, 8 -> N devices (published training results)
+    if training:
+        from hwplan.costmodel.trainvalidate import training_held_out
+
+        results.append(training_held_out(spec))
     allres = pd.concat([r for r in results if len(r)], ignore_index=True) if any(len(r) for r in results) else pd.DataFrame()
     if len(allres):
         allres = allres[allres["predicted"]].reset_index(drop=True)
@@ -201,6 +209,8 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
                 "by_kind": {k: _metrics(g, tg) for k, g in grp.groupby("device_kind")},
                 "by_basis": {k: _metrics(g, tg) for k, g in grp.groupby("basis")},
             }
+            if split.startswith("training"):
+                report["splits"][split]["by_size"] = {k: _metrics(g, tg) for k, g in grp.groupby("size")}
             if split in LLM_SPLITS:
                 s_ = report["splits"][split]
                 s_["by_device"] = {k: _metrics(g, tg) for k, g in grp.groupby("device")}
@@ -289,13 +299,20 @@ def write_markdown(report: dict, path: str | Path) -> None:
               f"{o['spec_p90_ape']:.0%}: fitting cuts the median error {gain:.1f}x.", "",
               "### By workload", ""] + _table(s["by_workload"], "workload") + \
              ["", "### By device kind", ""] + _table(s["by_kind"], "kind") + \
-             ["", "### By basis of the prediction", ""] + _table(s["by_basis"], "basis")
+             ["", "### By basis of the prediction", ""] + _table(s["by_basis"], "basis") + \
+             (["", "### By setup size", ""] + _table(s["by_size"], "devices") if "by_size" in s else [])
     L += ["", "## Notes", "",
           "- MLPerf results are whole-system throughput; precision is assumed (MLPerf does not publish it), see "
           "hwplan/core/published.py. GPT-J v3.1 rows are samples/s and are compared as out_len x samples/s tokens/s.",
           "- Workloads absent from the training part (dlrm-v2 and gpt-j appear only in v3.1) are predicted on the "
           "`roofline` basis, from catalog specs and efficiencies learnt on other workloads.",
-          "- MLPerf rounds after v3.1 are not used anywhere.",
+          "- MLPerf rounds after v3.1 are not used anywhere (MLPerf Training rounds after v3.1 neither).",
+          "- Training splits (hwplan.costmodel.trainvalidate): published training results (data/published_training.csv: "
+          "MLPerf Training v1.0-v3.1 time to train with the samples each run processed, and vendor throughput tables at "
+          "their stated layout). *leave one system out*: systems in 8 groups, each predicted by a fit on the others; "
+          "*8 -> N devices*: a fit on setups of at most 8 devices predicts every larger one. Time-to-train rows are "
+          "compared on minutes, throughput rows on tokens/s or samples/s; *spec-roofline* there is the training step "
+          "model at its prior efficiencies.",
           f"- Profiler CPU rows in the store: {report['profiler_cpu_rows']}" +
           ("" if report["profiler_cpu_rows"] else " (split skipped until data/measured/*.csv has CPU rows).")]
     for hid, h in report.get("host_devices", {}).items():

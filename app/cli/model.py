@@ -11,6 +11,11 @@ from hwplan.core.errors import HwplanError, Problem, UnknownIdError, ValidationE
 from hwplan.core.vocab import MODES, PRECISIONS
 
 BATCH_REQUIRED = ("workload", "device", "device_count", "scenario")
+TRAINING_BATCH_FIELDS = ("precision", "throughput", "throughput_unit", "time_to_train_s", "time_to_train_low_s",
+                         "time_to_train_high_s", "device_hours", "usd_per_run_cloud", "usd_per_run_owned",
+                         "energy_kwh_per_run", "co2_kg_per_run", "mfu", "data_parallel", "tensor_parallel",
+                         "pipeline_parallel", "zero_stage", "recompute", "global_batch", "memory_gb_required", "basis",
+                         "fits", "note")
 
 
 def register(sub) -> None:
@@ -23,9 +28,10 @@ def register(sub) -> None:
     p.add_argument("--scenario", choices=["offline", "server"], default="offline")
     p.add_argument("--mode", choices=MODES, default="inference")
     options.llm_request(p)
+    options.training_run(p)
     p.add_argument("--queries", metavar="IN.csv",
                    help="batch form: columns workload, device, device_count, scenario[, precision, batch_size, mode, "
-                        "input_len, output_len, kv_precision]")
+                        "input_len, output_len, kv_precision, tokens, samples, epochs]")
     p.add_argument("--out", metavar="OUT.csv", help="batch form output" + options.OUT_FOLDER_HELP)
     options.db(p)
     options.as_json(p)
@@ -66,6 +72,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from hwplan.costmodel.api import predict
 
     model, workload = options.model_workload(args, fitted_model(args))
+    volume = options.training_volume(args)
+    if args.mode == "training":
+        return _predict_training(args, model, workload)
+    given = [f"--{k.replace('_', '-')}" for k, v in volume.items() if v is not None]
+    if given:
+        raise HwplanError(f"{', '.join(given)} describe a training run: add --mode training")
     est = predict(model, workload, args.device, count=args.count, precision=args.precision, batch=args.batch,
                   scenario=args.scenario, mode=args.mode, input_len=args.input_len, output_len=args.output_len,
                   kv_precision=args.kv_precision)
@@ -97,6 +109,48 @@ def cmd_predict(args: argparse.Namespace) -> int:
         lines.append(("note", est.note))
     output.fields(lines)
     return 0
+
+
+def _predict_training(args, model, workload) -> int:
+    from hwplan.costmodel.api import predict_training
+
+    est = predict_training(model, workload, args.device, count=args.count, precision=args.precision,
+                           **options.training_volume(args))
+    if args.json:
+        output.emit_json(est.as_dict())
+        return 0
+    print(f"{est.workload} training on {est.device_count} x {est.device} ({est.device_kind}), {est.precision}")
+    output.fields(training_lines(est))
+    return 0
+
+
+def training_lines(est) -> list[tuple[str, str]]:
+    """A training run's figures, one (label, text) per line."""
+    if not est.fits:
+        return [("note", est.note), ("basis", f"{est.basis}: {est.basis_detail}")]
+    u = est.throughput_unit
+    lines = [
+        ("volume", f"{est.train_volume_label}" + ("" if str(est.train_volume_label).endswith(str(est.train_volume_unit))
+                                                   else f" ({_n(est.train_volume, est.train_volume_unit)})") + "; global batch "
+                   f"{fmt.count(est.global_batch)}, {fmt.count(est.steps)} steps"),
+        ("time to train", f"{fmt.duration(est.time_to_train_s)}  (80% interval {fmt.duration(est.time_to_train_low_s)} - "
+                          f"{fmt.duration(est.time_to_train_high_s)})"),
+        ("throughput", f"{_n(est.throughput, u)}; MFU {fmt.percent(est.mfu)}; step {fmt.seconds(est.latency_p50_s)}"),
+        ("layout", f"DP {est.data_parallel} x TP {est.tensor_parallel} x PP {est.pipeline_parallel}"
+                   + (f" x EP {est.expert_parallel}" if (est.expert_parallel or 1) > 1 else "")
+                   + f", ZeRO-{est.zero_stage}, {est.recompute} recomputation, micro-batch {est.micro_batch}"),
+        ("memory/device", f"{_n(est.memory_gb_required, 'GB')}: weights {_n(est.weights_gb, 'GB')}, gradients "
+                          f"{_n(est.grads_gb, 'GB')}, optimizer {_n(est.optimizer_gb, 'GB')}, activations "
+                          f"{_n(est.activations_gb, 'GB')}"),
+        ("device-hours", fmt.count(est.device_hours)),
+        ("cost per run", f"cloud {fmt.usd(est.usd_per_run_cloud)}; owned {fmt.usd(est.usd_per_run_owned)}"),
+        ("energy per run", f"{fmt.kwh(est.energy_kwh_per_run)} (facility, PUE included); CO2 {fmt.co2(est.co2_kg_per_run)}"),
+        ("power", f"{fmt.watts(est.power_w)} ({est.power_scope})"),
+        ("basis", f"{est.basis}: {est.basis_detail}"),
+    ]
+    if est.note:
+        lines.append(("note", est.note))
+    return lines
 
 
 def _serving_lines(est) -> list[tuple[str, str]]:
@@ -142,6 +196,15 @@ def _predict_batch(args: argparse.Namespace) -> int:
             count = int(float(r["device_count"] or 1))
             batch = r.get("batch_size", "") or None
             lens = {k: (str(r.get(k, "") or "").strip() or None) for k in ("input_len", "output_len")}
+            mode = (r.get("mode", "") or "inference").strip()
+            if mode == "training":
+                from hwplan.costmodel.api import predict_training
+
+                vol = {k: (str(r.get(k, "") or "").strip() or None) for k in ("tokens", "samples", "epochs")}
+                est = predict_training(model, r["workload"].strip(), r["device"].strip(), count=count,
+                                       precision=(r.get("precision", "") or "auto").strip(), **vol)
+                rows.append({**dict(r), **{k: getattr(est, k) for k in TRAINING_BATCH_FIELDS}})
+                continue
             est = predict(model, r["workload"].strip(), r["device"].strip(), count=count,
                           precision=(r.get("precision", "") or "auto").strip(), batch=int(float(batch)) if batch else None,
                           scenario=(r["scenario"] or "offline").strip().lower(), mode=(r.get("mode", "") or "inference").strip(),
@@ -191,6 +254,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     if not args.workload and not args.model_config:
         raise HwplanError("give --workload (see `hwplan catalog workloads`) or --model-config config.json")
+    if args.mode == "training":
+        return _plan_training(args)
     if args.request_rate is None and (args.throughput is None or args.throughput <= 0):
         raise HwplanError("give --throughput > 0: whole-setup samples/s (tokens/s for LLMs), or --request-rate for an LLM")
     model, workload = options.model_workload(args, fitted_model(args))
@@ -228,6 +293,46 @@ def cmd_plan(args: argparse.Namespace) -> int:
                      [*SETUP_COLUMNS, ("usd_per_month", "$/month", fmt.usd), ("latency_p99_s", "p99", fmt.seconds),
                       ("energy_kwh_per_month", "energy/month", fmt.kwh)],
                      title=f"Pareto front (cost, latency, energy): {len(res.pareto)} setup(s)")
+    for n in res.notes:
+        print(f"\nnote: {n}")
+    print(f"\n{res.candidates_evaluated:,} candidate setups evaluated")
+    return 0
+
+
+TRAINING_COLUMNS: list[output.Column] = [
+    ("rank", "#", fmt.count), ("device", "device", output.text), ("count", "count", fmt.count),
+    ("precision", "precision", output.text), ("layout", "DP x TP x PP", output.text),
+    ("time_to_train_h", "time to train", lambda h: fmt.duration(h * 3600.0)), ("device_hours", "device-h", fmt.count),
+    ("usd_per_run_cloud", "$/run cloud", fmt.usd), ("usd_per_run_owned", "$/run owned", fmt.usd),
+    ("energy_kwh_per_run", "energy/run", fmt.kwh), ("co2_kg_per_run", "CO2/run", fmt.co2), ("mfu", "MFU", fmt.percent),
+    ("basis", "basis", output.text),
+]
+
+
+def _plan_training(args) -> int:
+    from hwplan.costmodel.api import Demand, plan
+
+    if args.deadline_hours is None and args.budget_usd is None:
+        raise HwplanError("a training plan needs --deadline-hours H (and/or --budget-usd USD per run)")
+    model, workload = options.model_workload(args, fitted_model(args))
+    vol = options.training_volume(args)
+    demand = Demand(workload=workload, mode="training", token_volume=vol["tokens"], samples=vol["samples"],
+                    epochs=vol["epochs"], global_batch=vol["global_batch"], deadline_hours=args.deadline_hours,
+                    budget_usd=args.budget_usd, power_cap_kw=args.power_cap_kw, kinds=options.kinds(args.kinds),
+                    pricing=args.pricing)
+    res = plan(model, demand, top=args.top)
+    if args.json:
+        output.emit_json(res.as_dict())
+        return 0
+    print(res.why)
+    table = res.ranked if res.feasible else res.nearest
+    if len(table):
+        rows = table.assign(rank=range(1, len(table) + 1),
+                            layout=[f"{a} x {b} x {c}" for a, b, c in zip(table["data_parallel"], table["tensor_parallel"],
+                                                                          table["pipeline_parallel"])])
+        print()
+        output.table(rows.to_dict("records"), TRAINING_COLUMNS,
+                     title="ranked setups:" if res.feasible else "fastest setups (none meets the deadline and budget):")
     for n in res.notes:
         print(f"\nnote: {n}")
     print(f"\n{res.candidates_evaluated:,} candidate setups evaluated")

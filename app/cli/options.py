@@ -60,6 +60,20 @@ def llm_request(p: argparse.ArgumentParser) -> None:
                    help="your own LLM: a Hugging Face config.json on disk (never fetched); replaces --workload")
 
 
+def training_run(p: argparse.ArgumentParser) -> None:
+    """A training run's volume (`predict --mode training`, `plan --mode training`); none: the benchmark's run."""
+    p.add_argument("--tokens", type=str, metavar="T", help="training: tokens to train on (LLMs), e.g. 1e12")
+    p.add_argument("--samples", type=str, metavar="S", help="training: samples (sequences for LLMs) to process")
+    p.add_argument("--epochs", type=str, metavar="E", help="training: epochs of the workload's reference dataset")
+    p.add_argument("--global-batch", type=str, metavar="B",
+                   help="training: global batch in samples / sequences (default: the workload's, or the best the "
+                        "benchmark's reference convergence points allow)")
+
+
+def training_volume(args) -> dict:
+    return {"tokens": args.tokens, "samples": args.samples, "epochs": args.epochs, "global_batch": args.global_batch}
+
+
 def plan_demand(p: argparse.ArgumentParser) -> None:
     """A demand and its constraints (`hwplan plan`, `hwplan report`)."""
     p.add_argument("--workload", required=False)
@@ -72,6 +86,9 @@ def plan_demand(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tpot-p99-ms", type=float, help="LLM: p99 time per output token limit")
     llm_request(p)
     p.add_argument("--budget-usd-month", type=float)
+    training_run(p)
+    p.add_argument("--deadline-hours", type=str, metavar="H", help="training: the run must finish within H hours")
+    p.add_argument("--budget-usd", type=str, metavar="USD", help="training: the most a run may cost")
     p.add_argument("--power-cap-kw", type=float)
     p.add_argument("--kinds", help="comma-separated device kinds to allow: cpu,gpu,tpu,fpga,asic")
     p.add_argument("--pricing", choices=PRICING, default="cloud")

@@ -150,3 +150,19 @@ def per_unit(unit: str) -> str:
     """'samples/s' -> 'sample', 'tokens/s' -> 'token'."""
     base = unit.split("/")[0]
     return base[:-1] if base.endswith("s") else base
+
+
+def duration(x_s: object) -> str:
+    """A run's length given in s: '45 s', '13.5 min', '3.2 h', '12 days' (minutes between 2 min and 1 h)."""
+    v = num(x_s)
+    if v is None:
+        return MISSING
+    if 120 <= abs(v) < 3600:
+        return f"{number(v / 60)} min"
+    return seconds(v)
+
+
+def percent(x: object) -> str:
+    """A fraction as a percentage: 0.4123 -> '41.2%'."""
+    v = num(x)
+    return MISSING if v is None else f"{number(v * 100)}%"
