@@ -87,6 +87,9 @@ def volume_for(model, w: int, tokens=None, samples=None, epochs=None, global_bat
 
 
 def _precisions(model, w, d, precision) -> list[int]:
+    if not trainrun.trains(model.devices_[d]):
+        raise HwplanError(f"{model.devices_[d]} is an inference accelerator (no training software stack); choose a "
+                          "device that trains (GPUs, TPUs, Gaudi, Trainium, CPUs)")
     ps = trainrun.train_precisions(model.arrays_, w, d, model.workloads_[w])
     if precision in (None, "", "auto"):
         ps = trainrun.train_precisions(model.arrays_, w, d, model.workloads_[w], auto=True)
@@ -266,7 +269,7 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
     devs, precs = [], []
     kinds = set(demand.kinds) if demand.kinds else None
     for d, dev in enumerate(model.devices_):
-        if (kinds and model.dev_["kind"][d] not in kinds) or str(dev).startswith("host:"):
+        if (kinds and model.dev_["kind"][d] not in kinds) or str(dev).startswith("host:") or not trainrun.trains(dev):
             continue
         for p in trainrun.train_precisions(A, w, d, model.workloads_[w], auto=True):
             devs.append(d)

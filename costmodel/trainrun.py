@@ -31,6 +31,16 @@ DEFAULT_GB_TOKENS = 4 * 1024 * 1024       # LLM pre-training global batch when n
 DEFAULT_TRAIN_SEQ = 4096
 
 
+# Accelerators their vendors sell for inference only (no training software stack): never a training setup.
+# AWS Inferentia2 (AWS Neuron docs: Inf2 for inference, Trn for training), Qualcomm Cloud AI 100 (an inference
+# accelerator), Groq LPU (inference), AMD Alveo / Versal cards (inference acceleration).
+INFERENCE_ONLY_PREFIXES = ("aws-inferentia", "qualcomm-cloud-ai100", "groq-", "amd-alveo-", "amd-versal-")
+
+
+def trains(device_id: str) -> bool:
+    return not str(device_id).startswith(INFERENCE_ONLY_PREFIXES)
+
+
 def train_precisions(A: dict, w: int, d: int, workload_id: str, auto: bool = False) -> list[int]:
     """Precision indices a training run of workload w can use on device d: those with a peak in the catalog.
     auto: the ones worth trying when none is asked for (fp8 where allowed, bf16, else fp16, else tf32 / fp32)."""
