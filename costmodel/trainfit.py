@@ -129,6 +129,7 @@ def row_nets(A: dict, rows: pd.DataFrame, wl_index: dict) -> tuple[tr.Net, np.nd
                  layers=own(base.layers, col("layers")), d_model=own(base.d_model, d_model),
                  attn_dim=own(base.attn_dim, heads * hd), n_heads=own(base.n_heads, heads), seq=base.seq,
                  vocab=own(base.vocab, col("vocab")), n_experts=own(base.n_experts, col("n_experts")),
+                 top_k=own(base.top_k, np.where(np.isfinite(col("experts_per_token")), col("experts_per_token"), 2.0)),
                  is_llm=own(base.is_llm, np.ones(n)), flops_fwd=own(base.flops_fwd, np.zeros(n)),
                  act_bytes=own(base.act_bytes, np.zeros(n)), lora=lora)
     cls = np.where(known, np.asarray(A["wl_train_class"], dtype=int)[wk],

@@ -20,6 +20,7 @@ Per device, the step costs
   bubble   = (pp - 1) / (vp x m): the 1F1B pipeline's idle share.
   TP comm  = per micro-batch and layer, 4 all-reduce-equivalents of mb x seq x d_model 16-bit values (2
              forward, 2 backward; +2 with full recomputation), each 2(tp-1)/tp x bytes / link + a latency.
+  EP all-to-all = per MoE layer and micro-batch, dispatch + combine forward and backward of the routed tokens.
   PP sends = per micro-batch, the stage's activations forward and their gradient back over the link between
              stages.
   gradient sync = ring all-reduce of the 16-bit gradients over the dp ranks, 2(dp-1)/dp x bytes / bandwidth
@@ -84,6 +85,7 @@ class Net:
     seq: np.ndarray
     vocab: np.ndarray
     n_experts: np.ndarray
+    top_k: np.ndarray             # experts each token is routed to (MoE)
     is_llm: np.ndarray
     flops_fwd: np.ndarray         # non-LLM: forward FLOPs per sample
     act_bytes: np.ndarray         # non-LLM: activation bytes per sample kept for backward (16-bit)
@@ -220,6 +222,15 @@ def _step_parts(net: Net, hw: sv.Hardware, lay: Layout, gb: np.ndarray) -> StepP
     node = np.maximum(np.maximum(hw.per_node, 1), hw.scaleup)
     bw_pp = np.where(g > node, hw.scaleout, sv.group_bandwidth(hw, 2))
     pp_comm = np.where(lay.pp > 1, m * 2.0 * (act / lay.tp / bw_pp + COLLECTIVE_LATENCY_S) * lay.vp, 0.0)
+    # expert parallel: per MoE layer and micro-batch a dispatch and a combine all-to-all forward and again backward;
+    # (ep - 1) / ep of each device's routed tokens (top_k copies) leave it, over the fabric the ep ranks span
+    ep_span = lay.ep * g
+    bw_ep = np.where(ep_span > node, np.minimum(np.maximum(np.floor(np.maximum(hw.per_node, 1) / g), 1.0) * hw.scaleout,
+                                                sv.group_bandwidth(hw, np.minimum(ep_span, node))),
+                     sv.group_bandwidth(hw, np.minimum(ep_span, node)))
+    a2a = (lay.ep - 1.0) / lay.ep * act * np.maximum(net.top_k, 1.0) / lay.tp / bw_ep + COLLECTIVE_LATENCY_S
+    ep_comm = np.where((net.n_experts > 0) & (lay.ep > 1), m * (L / lay.pp) * 4.0 * a2a, 0.0)
+    tp_comm = tp_comm + ep_comm
     # gradient sync over dp, hierarchical: inside a node over its fabric, across nodes over the NICs. The k ranks a
     # dp group has in one node share the reduction, each driving its own NIC (NCCL runs one ring per NIC), so the
     # group crosses nodes at k x the per-device scale-out bandwidth (capped by the node fabric)

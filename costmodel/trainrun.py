@@ -65,7 +65,8 @@ def net_of(A: dict, w, seq, lora) -> tr.Net:
     act = g("train_act_values") * 2.0
     return tr.Net(params=g("params"), active=np.where(g("active_params") > 0, g("active_params"), g("params")),
                   layers=np.maximum(g("layers"), 1.0), d_model=g("d_model"), attn_dim=heads * hd, n_heads=heads,
-                  seq=np.asarray(seq, dtype=float), vocab=g("vocab"), n_experts=g("n_experts"), is_llm=g("is_llm"),
+                  seq=np.asarray(seq, dtype=float), vocab=g("vocab"), n_experts=g("n_experts"),
+                  top_k=g("experts_per_token"), is_llm=g("is_llm"),
                   flops_fwd=g("train_flops"), act_bytes=act, lora=np.asarray(lora, dtype=float))
 
 

@@ -21,9 +21,9 @@ VENDOR_PRECISION = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "mxfp8": "fp8"
 RECOMPUTE = {"none": 0.0, "selective": 1.0, "full": 2.0}
 COLUMNS = ("source_kind", "source_table", "software", "software_date", "round", "submitter", "system", "system_key",
            "workload", "model", "task", "params", "active_params", "layers", "d_model", "n_heads", "head_dim", "vocab",
-           "n_experts", "seq_len", "device", "device_count", "precision", "global_batch", "mb", "tp", "pp", "dp", "vp",
-           "ep", "zero", "recompute", "throughput", "throughput_unit", "time_to_train_s", "train_samples", "benchmark",
-           "source", "notes")
+           "n_experts", "experts_per_token", "seq_len", "device", "device_count", "precision", "global_batch", "mb",
+           "tp", "pp", "dp", "vp", "ep", "zero", "recompute", "throughput", "throughput_unit", "time_to_train_s",
+           "train_samples", "benchmark", "source", "notes")
 RUN_COLUMNS = ("workload", "benchmark", "round", "quality_target", "dataset", "dataset_size", "seq_len",
                "global_batch_size", "converge_samples", "source", "notes")
 
@@ -127,7 +127,8 @@ def map_vendor(raw: pd.DataFrame, catalog: pd.DataFrame, workloads: pd.DataFrame
             active_params=_num(r.get("active_params")), layers=_num(r.get("layers")), d_model=d, n_heads=heads,
             head_dim=d / heads if heads > 0 else float("nan"),
             vocab=_num(r.get("vocab")) if _num(r.get("vocab")) > 0 else 32000.0,
-            n_experts=_num(r.get("n_experts")), seq_len=_num(r["seq_len"]), device=dev, device_count=int(n),
+            n_experts=_num(r.get("n_experts")), experts_per_token=_num(r.get("experts_per_token")),
+            seq_len=_num(r["seq_len"]), device=dev, device_count=int(n),
             precision=prec, global_batch=_num(r["global_batch"]), mb=_num(r.get("micro_batch")), tp=_num(r.get("tp")),
             pp=_num(r.get("pp")), dp=_num(r.get("dp")), vp=_num(r.get("vp")), ep=_num(r.get("ep")),
             recompute=RECOMPUTE.get(str(r.get("activation_checkpointing")), float("nan")), throughput=tput,

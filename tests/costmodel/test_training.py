@@ -20,8 +20,8 @@ def net(params=P7, layers=32.0, d_model=4096.0, heads=32.0, seq=4096.0, lora=0.0
         act_bytes=0.0) -> tr.Net:
     f = lambda v: np.asarray(v, dtype=float)
     return tr.Net(params=f(params), active=f(params), layers=f(layers), d_model=f(d_model), attn_dim=f(d_model),
-                  n_heads=f(heads), seq=f(seq), vocab=f(32000), n_experts=f(0), is_llm=f(is_llm), flops_fwd=f(flops_fwd),
-                  act_bytes=f(act_bytes), lora=f(lora))
+                  n_heads=f(heads), seq=f(seq), vocab=f(32000), n_experts=f(0), top_k=f(0), is_llm=f(is_llm),
+                  flops_fwd=f(flops_fwd), act_bytes=f(act_bytes), lora=f(lora))
 
 
 def layout(dp=1, tp=1, pp=1, mb=1, zero=0, recompute=1) -> tr.Layout:
