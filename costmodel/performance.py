@@ -216,9 +216,12 @@ class PerformanceModel(EstimatorParams):
         self._arrays = None
         self.llm_ = fit_llm(self, llm_rows, with_intervals=self.llm_intervals)
         self._arrays = None
-        from hwplan.costmodel.trainfit import fit_training, published_training
+        from hwplan.costmodel.trainfit import fit_training, published_training, store_training_rows
 
-        self.train_ = fit_training(self, published_training() if self.training_rows is None else self.training_rows)
+        published = published_training() if self.training_rows is None else self.training_rows
+        own = store_training_rows(meas, self.devices_) if self.training_rows is None else None
+        self.train_ = fit_training(self, published if own is None or not len(own)
+                                   else pd.concat([published, own], ignore_index=True))
         self._arrays = None
         return self
 

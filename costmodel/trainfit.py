@@ -54,6 +54,35 @@ def published_training() -> pd.DataFrame:
     return pd.read_csv(path) if path.exists() else pd.DataFrame()
 
 
+# the profiler's and uploads' training-step rows join the fit for workloads whose profiled shape is the benchmark's
+# (ResNet-50 at 224x224; the profiler's BERT runs 384 tokens, not the 512 of pre-training, and its LLMs k layers)
+STORE_TRAINING_WORKLOADS = ("resnet50",)
+
+
+def store_training_rows(meas: pd.DataFrame | None, devices: list[str]) -> pd.DataFrame:
+    """Measured training steps from the store (profiler, uploads) as training-fit rows: one device group training
+    its own batch (data parallel over device_count), throughput in samples/s."""
+    if meas is None or not len(meas) or "mode" not in meas:
+        return pd.DataFrame()
+    m = meas[(meas["mode"].astype(str) == "training") & meas["source"].astype(str).isin(["profiler", "upload"])
+             & (meas["status"].astype(str) == "ok") & meas["workload"].astype(str).isin(STORE_TRAINING_WORKLOADS)
+             & meas["device"].astype(str).isin(devices)]
+    m = m[pd.to_numeric(m["throughput"], errors="coerce").gt(0) & pd.to_numeric(m["batch_size"], errors="coerce").gt(0)]
+    if not len(m):
+        return pd.DataFrame()
+    n = pd.to_numeric(m["device_count"], errors="coerce").fillna(1.0)
+    b = pd.to_numeric(m["batch_size"], errors="coerce")
+    return pd.DataFrame({
+        "source_kind": m["source"].astype(str).to_numpy(), "source_table": m["source"].astype(str).to_numpy(),
+        "software": m.get("software", ""), "system_key": (m["source"].astype(str) + "|" + m["host"].astype(str) + "|"
+                                                         + m["device"].astype(str)).to_numpy(),
+        "workload": m["workload"].astype(str).to_numpy(), "task": "pretrain", "device": m["device"].astype(str).to_numpy(),
+        "device_count": n.to_numpy(), "precision": m["precision"].astype(str).to_numpy(),
+        "global_batch": (b * n).to_numpy(), "mb": b.to_numpy(), "tp": 1.0, "pp": 1.0, "dp": n.to_numpy(),
+        "throughput": pd.to_numeric(m["throughput"], errors="coerce").to_numpy(), "throughput_unit": "samples/s",
+        "time_to_train_s": np.nan, "train_samples": np.nan, "seq_len": np.nan})
+
+
 def _logit(p):
     return float(np.log(p / (1 - p)))
 
