@@ -29,11 +29,9 @@ import pandas as pd
 from hwplan.core.vocab import BASES, DEVICE_KINDS, PRECISIONS
 from hwplan.costmodel import training as tr
 from hwplan.costmodel import trainrun
+from hwplan.costmodel.trainrun import PRIOR_EC, PRIOR_EM, PRIOR_EX
 from hwplan.costmodel.work import TRAIN_CLASSES
 
-PRIOR_EC = 0.55   # hardware FLOPs / peak of a large training step before any row is fitted (assumption)
-PRIOR_EM = 0.75
-PRIOR_EX = 0.7
 PREC_CLASS = {"fp32": 0, "tf32": 0, "bf16": 1, "fp16": 1, "fp8": 2}
 F_SCALE = 0.2
 # Prior of a benchmark run's fixed time outside steps (s). MLPerf's largest runs take 7-11 s in all (BERT on 3,472

@@ -29,6 +29,10 @@ FP8_WORKLOADS_NON_LLM = ("bert-large",)   # transformer encoders train in fp8 to
 DEFAULT_GB_TOKENS = 4 * 1024 * 1024       # LLM pre-training global batch when none is given: 4M tokens (Llama 2:
                                           # 4M tokens per batch, Touvron et al. 2023 arXiv:2307.09288 section 2.2)
 DEFAULT_TRAIN_SEQ = 4096
+# efficiencies before any training row is fitted (assumptions; hwplan.costmodel.trainfit replaces them)
+PRIOR_EC = 0.55   # hardware FLOPs / peak of a large training step
+PRIOR_EM = 0.75
+PRIOR_EX = 0.7
 
 
 # Accelerators their vendors sell for inference only (no training software stack): never a training setup.
@@ -143,7 +147,6 @@ def efficiencies(A: dict, w, d, p, eta_on: bool = True):
     if T:
         cls = np.asarray(A["wl_train_class"], dtype=int)[w]
         return (T["ec"][cls, d, p], T["em"][cls, d], T["ex"][d], T["om"][d])
-    from hwplan.costmodel.trainfit import PRIOR_EC, PRIOR_EM, PRIOR_EX
     f = lambda v: np.full(np.shape(np.broadcast_arrays(w, d, p)[0]), v)
     return f(PRIOR_EC), f(PRIOR_EM), f(PRIOR_EX), f(1.0)
 
