@@ -213,7 +213,7 @@ def inputs_sidebar(wl: pd.DataFrame, model) -> tuple[state.PlanInputs, bool, lis
     return inputs, serving, cleared
 
 
-TRAIN_UNIT_LABELS = {"tokens": "tokens", "samples": "samples", "epochs": "epochs"}
+TRAIN_FOR_KEY = "plan_train_unit_for"  # the workload the volume unit was chosen for
 
 
 def training_units(wl: pd.DataFrame, wid: str) -> tuple[str, ...]:
@@ -226,8 +226,9 @@ def training_sidebar(wl: pd.DataFrame, wid: str) -> None:
     power, device kinds and pricing."""
     ss = st.session_state
     units = training_units(wl, wid)
-    if ss.get(P + "train_unit") not in units:
-        ss[P + "train_unit"] = units[0]
+    if ss.get(P + "train_unit") not in units or ss.get(TRAIN_FOR_KEY, wid) != wid:
+        ss[P + "train_unit"] = units[0]  # another workload: its own unit (a link's unit stands on first visit)
+    ss[TRAIN_FOR_KEY] = wid
     reference = engine.has_reference_run(wid)
     st.subheader("Training run")
     st.segmented_control("Volume in", units, key=P + "train_unit", selection_mode="single",
@@ -269,7 +270,7 @@ TRAINING_COLUMNS = {
     "co2": st.column_config.TextColumn("t CO₂ / run"),
     "mfu_text": st.column_config.TextColumn("MFU", help="model FLOPs utilisation: useful FLOPs / peak"),
     "layout": st.column_config.TextColumn(
-        "layout", width="medium", help="data × tensor × pipeline parallel, ZeRO stage, activation recompute"),
+        "layout", width="large", help="data × tensor × pipeline parallel, ZeRO stage, activation recompute"),
     "memory": st.column_config.TextColumn("memory / device (GB)", help="needed, of the device's memory"),
     "global_batch_text": st.column_config.TextColumn("global batch"),
     "power": st.column_config.TextColumn("power"),
