@@ -112,3 +112,12 @@ def test_a_training_plan_that_meets_no_deadline_lists_the_fastest_setups(env):  
     s = build_summary(snap)
     assert not s.feasible and s.headline.startswith("No setup finishes the run")
     assert s.runners_up and all(r["why it lost"].startswith("misses the deadline") for r in s.runners_up)
+
+
+def test_plan_snapshot_plans_a_training_run_from_its_inputs(env):  # noqa: F811
+    from hwplan.app.reports.snapshot import plan_snapshot
+
+    snap = plan_snapshot(env["store"], env["model"], {**INPUTS, "kinds": ["gpu"], "top": 3}, "from inputs")
+    s = build_summary(snap)
+    assert s.training and s.feasible and len(snap.plan.ranked) == 3
+    assert dict(s.figures)["Time to train"].endswith((" h", " days"))
