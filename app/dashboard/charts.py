@@ -319,3 +319,71 @@ def source_counts_chart(df: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Bar(x=counts.index, y=counts[src], name=src, marker_color=palette.SOURCE.get(src, palette.OTHER)))
     fig.update_layout(barmode="stack")
     return _layout(fig, title, "workload", "rows", height=320)
+
+
+# ---- training runs --------------------------------------------------------------------------------------------
+
+RECOMPUTE_WORDS = {"none": "no recompute", "selective": "selective recompute", "full": "full recompute"}
+
+
+def training_layout_label(df: pd.DataFrame) -> pd.Series:
+    """A training setup's layout: 'DP 104 × TP 1 × PP 2, ZeRO-3, selective recompute' ('no ZeRO' at stage 0)."""
+    def one(r) -> str:
+        dp, tp, pp = (fmt.num(r.get(k)) for k in ("data_parallel", "tensor_parallel", "pipeline_parallel"))
+        if dp is None or tp is None or pp is None:
+            return fmt.MISSING
+        zero = fmt.num(r.get("zero_stage"))
+        text = f"DP {fmt.count(dp)} × TP {fmt.count(tp)} × PP {fmt.count(pp)}"
+        text += f", ZeRO-{fmt.count(zero)}" if zero else ", no ZeRO"
+        rec = str(r.get("recompute") or "")
+        return text + (f", {RECOMPUTE_WORDS.get(rec, rec + ' recompute')}" if rec else "")
+
+    return pd.Series([one(r) for r in df.to_dict("records")], index=df.index, dtype=object)
+
+
+def run_cost_column(pricing: str) -> str:
+    return "usd_per_run_owned" if pricing == "owned" else "usd_per_run_cloud"
+
+
+def training_chart(ranked: pd.DataFrame, deadline_h: float | None = None, pricing: str = "cloud") -> go.Figure:
+    """Cost per run against time to train for each ranked setup (colour: energy per run), and the deadline."""
+    title = f"Cost per run ({pricing}) against time to train (colour: energy per run)"
+    cost = run_cost_column(pricing)
+    if ranked is None or ranked.empty or cost not in ranked:
+        return _empty(title, "No setup to show")
+    df = ranked[pd.to_numeric(ranked[cost], errors="coerce").notna()].copy()
+    if df.empty:
+        return _empty(title, f"No setup has a {pricing} price")
+    hours = pd.to_numeric(df["time_to_train_h"], errors="coerce")
+    days = bool(hours.max() > 72 or (deadline_h or 0) > 72)
+    scale, unit = (24.0, "days") if days else (1.0, "h")
+    df["x"] = hours / scale
+    df["label"] = setup_label(df)
+    energy = pd.to_numeric(df.get("energy_kwh_per_run"), errors="coerce")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=df["x"], y=df[cost], mode="markers", name="ranked setups",
+        marker=dict(size=13, color=energy, colorscale=palette.ENERGY_SCALE, showscale=True,
+                    line=dict(width=1, color="#333"), colorbar=dict(title=dict(text="kWh / run"), thickness=12)),
+        customdata=np.stack([df["label"], [fmt.kwh(v) for v in energy], [fmt.seconds(h * 3600) for h in hours]], axis=1),
+        hovertemplate="%{customdata[0]}<br>%{customdata[2]} to train<br>$%{y:,.0f} per run<br>%{customdata[1]} per run"
+                      "<extra></extra>",
+    ))
+    log_x, log_y = _spread(df["x"]) > 10, _spread(df[cost]) > 10
+    top = df.iloc[0]
+    fig.add_annotation(x=_axis_pos(top["x"], log_x), y=_axis_pos(top[cost], log_y), text="#1", showarrow=True,
+                       arrowhead=2, ax=-26, ay=-30)
+    if deadline_h:
+        fig.add_vline(x=deadline_h / scale, line=dict(color=palette.DEMAND, dash="dash"), annotation_text="deadline",
+                      annotation_position="top left")
+    if log_x:
+        log_axes(fig, x=True)
+    else:
+        fig.update_xaxes(tickformat=",~r")
+    if log_y:
+        log_axes(fig, y=True, money=True)
+    else:
+        fig.update_yaxes(tickprefix="$", tickformat=",.0f", rangemode="tozero")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, f"time to train ({unit}{', log' if log_x else ''})",
+                   f"cost per run (USD{', log' if log_y else ''})")

@@ -88,8 +88,47 @@ def target(model, inputs: PlanInputs, uploaded: dict | None = None) -> Target:
                   reference=reference, facts=facts, name=name)
 
 
+def is_training(inputs: PlanInputs) -> bool:
+    """A training run is planned (your own LLM is planned for serving only)."""
+    return inputs.mode == "training" and not inputs.own
+
+
+def training_demand(inputs: PlanInputs, workload: str):
+    """The Demand of a training run: its volume (tokens, samples or epochs; none = the benchmark's reference run),
+    the deadline in hours, a budget per run, pricing and device kinds."""
+    volume = {f"{inputs.train_unit}": inputs.train_volume} if inputs.train_volume else {}
+    return api.Demand(workload=workload, mode="training", token_volume=volume.get("tokens"),
+                      samples=volume.get("samples"), epochs=volume.get("epochs"),
+                      deadline_hours=inputs.train_deadline_h, budget_usd=inputs.budget_usd_run,
+                      power_cap_kw=inputs.power_cap_kw, kinds=list(inputs.kinds) or None, pricing=inputs.pricing)
+
+
+# the cost model names its training inputs as the CLI spells them; the dashboard says what its widgets say
+TRAINING_FLAG_WORDS = {"--tokens T (tokens to train on)": "the tokens to train on",
+                       "--samples S or --epochs E": "the samples or epochs to train on",
+                       "--tokens": "tokens", "--samples": "samples", "--epochs": "epochs",
+                       "--deadline-hours": "the deadline", "--budget-usd": "the budget per run"}
+
+
+def training_message(err: Exception) -> str:
+    """A cost-model error about a training run, in the dashboard's words."""
+    text = str(err)
+    for flag, words in TRAINING_FLAG_WORDS.items():
+        text = text.replace(flag, words)
+    return text
+
+
+def has_reference_run(workload: str) -> bool:
+    """Whether the workload has a benchmark's reference training run (planned when no volume is given)."""
+    from hwplan.costmodel import trainrun
+
+    return workload in set(trainrun.reference_runs()["workload"])
+
+
 def make_demand(inputs: PlanInputs, tgt: Target | None = None):
     """The cost model's Demand. LLM fields go in only when `tgt` is LLM serving (they mean nothing otherwise)."""
+    if is_training(inputs):
+        return training_demand(inputs, tgt.workload if tgt else inputs.workload)
     serving = bool(tgt and tgt.serving)
     requests = serving and inputs.demand_form == "requests"
     volume = not requests and inputs.demand_form == "volume" and inputs.volume and inputs.deadline_h
@@ -119,6 +158,12 @@ def required_throughput(inputs: PlanInputs, tgt: Target) -> float:
 def report_inputs(inputs: PlanInputs, tgt: Target) -> dict:
     """The plan's inputs as a saved report keeps them (your own LLM by its facts, as `hwplan report` reads them)."""
     d = asdict(inputs)
+    if is_training(inputs):
+        d.update(workload=tgt.workload, throughput=None, deadline_hours=inputs.train_deadline_h,
+                 token_volume=inputs.train_volume if inputs.train_unit == "tokens" else None,
+                 samples=inputs.train_volume if inputs.train_unit == "samples" else None,
+                 epochs=inputs.train_volume if inputs.train_unit == "epochs" else None, budget_usd=inputs.budget_usd_run)
+        return d
     d.update(workload=tgt.workload, required_throughput=required_throughput(inputs, tgt))
     if tgt.serving and inputs.demand_form == "requests":
         d["throughput"] = None

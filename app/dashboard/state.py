@@ -17,6 +17,8 @@ from hwplan.costmodel.llmserve import KV_FORMATS, MAX_REQUEST_TOKENS
 
 DEMAND_FORMS = ("rate", "volume", "requests")  # requests: requests/s, for LLM serving only
 OWN_SOURCES = ("config", "short")               # your own LLM: an uploaded config.json, or the short form
+TRAIN_UNITS = ("tokens", "samples", "epochs")   # what a training run's volume counts (tokens: LLMs only)
+DEADLINE_UNITS = ("hours", "days")
 KV_CHOICES = ("auto", *KV_FORMATS)
 
 
@@ -53,6 +55,20 @@ class PlanInputs:
     own_experts: int | None = None     # None or 0 = dense
     own_experts_per_token: int | None = None
     own_active_b: float | None = None  # billions active per token (MoE); None = all
+    # training runs (mode "training"): the run's volume in `train_unit` (None = the benchmark's reference run), a
+    # deadline in `deadline_unit` (None = none), a budget per run (None = no limit)
+    train_volume: float | None = None
+    train_unit: str = "tokens"
+    train_deadline: float | None = None
+    deadline_unit: str = "days"
+    budget_usd_run: float | None = None
+
+    @property
+    def train_deadline_h(self) -> float | None:
+        """The training deadline in hours (None = no deadline)."""
+        if not self.train_deadline:
+            return None
+        return float(self.train_deadline) * (24.0 if self.deadline_unit == "days" else 1.0)
 
     def required_throughput(self, output_len_mean: float | None = None) -> float:
         """The rate the plan must reach: given directly, volume / deadline, or (LLM) requests/s x output tokens
@@ -125,6 +141,8 @@ QUERY_KEYS = {
     "workload": "workload", "mode": "mode", "demand": "demand_form", "throughput": "throughput",
     "volume": "volume", "deadline_h": "deadline_h", "latency_ms": "latency_ms", "budget": "budget_usd_month",
     "power_kw": "power_cap_kw", "kinds": "kinds", "pricing": "pricing", "kv": "kv_precision", "own": "own",
+    "train": "train_volume", "train_unit": "train_unit", "deadline": "train_deadline", "deadline_unit": "deadline_unit",
+    "budget_run": "budget_usd_run",
     **{f.query: f.name for f in LLM_NUMBERS + OWN_NUMBERS},
 }
 FIELD_TO_QUERY = {v: k for k, v in QUERY_KEYS.items()}
@@ -159,13 +177,14 @@ def from_query(query: Mapping[str, str | list[str]], known_workloads: set[str] |
         else:
             notes.append(f"workload '{w}' is not known; showing {out.workload}")
     for key, choices in (("mode", MODES), ("pricing", PRICING), ("demand", DEMAND_FORMS), ("kv", KV_CHOICES),
-                         ("own", OWN_SOURCES)):
+                         ("own", OWN_SOURCES), ("train_unit", TRAIN_UNITS), ("deadline_unit", DEADLINE_UNITS)):
         if (v := get(key)) is not None:
             if v in choices:
                 setattr(out, QUERY_KEYS[key], v)
             else:
                 notes.append(f"{key}='{v}' is not one of {', '.join(choices)}")
-    for key in ("throughput", "volume", "deadline_h", "latency_ms", "budget", "power_kw"):
+    for key in ("throughput", "volume", "deadline_h", "latency_ms", "budget", "power_kw", "train", "deadline",
+                "budget_run"):
         if (v := get(key)) is not None:
             num = _pos_float(v)
             if num is None:
@@ -213,6 +232,8 @@ def to_query(inputs: PlanInputs, serving: bool = True) -> dict[str, str]:
     else:
         q.update(workload=inputs.workload, mode=inputs.mode)
     q["pricing"] = inputs.pricing
+    if inputs.mode == "training" and not inputs.own:
+        return {**q, **training_query(inputs)}
     if serving and inputs.demand_form == "requests":
         q["demand"] = "requests"
         if inputs.request_rate:
@@ -235,6 +256,18 @@ def to_query(inputs: PlanInputs, serving: bool = True) -> dict[str, str]:
                 q[spec.query] = _fmt(getattr(inputs, spec.name))
         if inputs.kv_precision != "auto":
             q["kv"] = inputs.kv_precision
+    if sorted(inputs.kinds) != sorted(KINDS):
+        q["kinds"] = ",".join(k for k in KINDS if k in inputs.kinds)
+    return q
+
+
+def training_query(inputs: PlanInputs) -> dict[str, str]:
+    """A training plan's own keys: its volume and unit, its deadline and unit, budget per run, power cap, kinds."""
+    q = {"train_unit": inputs.train_unit, "deadline_unit": inputs.deadline_unit}
+    for name in ("train_volume", "train_deadline", "budget_usd_run", "power_cap_kw"):
+        v = getattr(inputs, name)
+        if v:
+            q[FIELD_TO_QUERY[name]] = _fmt(v)
     if sorted(inputs.kinds) != sorted(KINDS):
         q["kinds"] = ",".join(k for k in KINDS if k in inputs.kinds)
     return q
@@ -309,7 +342,8 @@ def clean_widgets(session) -> list[str]:
         elif v is not None and type(v) is not (int if spec.whole else float):
             session[key] = spec.coerce(v)
     for name, choices, default in (("kv_precision", KV_CHOICES, "auto"), ("own", ("", *OWN_SOURCES), ""),
-                                   ("demand_form", DEMAND_FORMS, "rate")):
+                                   ("demand_form", DEMAND_FORMS, "rate"), ("train_unit", TRAIN_UNITS, "tokens"),
+                                   ("deadline_unit", DEADLINE_UNITS, "days")):
         key = WIDGET_PREFIX + name
         if key in session and session[key] is not None and session[key] not in choices:
             notes.append(f"{name} '{session[key]}' is not one of {', '.join(c for c in choices if c)}; it was reset")
@@ -322,7 +356,7 @@ def read_widgets(session) -> PlanInputs:
     base = PlanInputs()
     for name, v in values.items():
         if v is None and name in ("workload", "mode", "demand_form", "throughput", "kinds", "pricing", "kv_precision",
-                                  "own"):
+                                  "own", "train_unit", "deadline_unit"):
             values[name] = getattr(base, name)
     values["kinds"] = list(values["kinds"] or [])
     inputs = PlanInputs(**values)

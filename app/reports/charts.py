@@ -76,6 +76,32 @@ def pareto_figure(rows: list[dict], cost_col: str = "usd_per_month") -> go.Figur
     return fig
 
 
+def training_figure(rows: list[dict], cost_col: str, deadline_h: float | None = None) -> go.Figure:
+    """Cost per run against time to train, one colour per basis of estimate, the deadline as a line."""
+    rows = [r for r in rows[:MAX_POINTS] if _num(r.get(cost_col)) is not None and _num(r.get("time_to_train_h"))]
+    days = any((_num(r["time_to_train_h"]) or 0) > 72 for r in rows) or (deadline_h or 0) > 72
+    scale, unit = (24.0, "days") if days else (1.0, "hours")
+    fig = go.Figure()
+    for basis in sorted({str(r.get("basis") or "unknown") for r in rows}):
+        sub = [r for r in rows if str(r.get("basis") or "unknown") == basis]
+        fig.add_trace(go.Scatter(
+            x=[(_num(r["time_to_train_h"]) or 0) / scale for r in sub], y=[_num(r[cost_col]) for r in sub],
+            mode="markers", name=basis, marker=dict(size=10, color=palette.BASIS.get(basis, palette.OTHER)),
+            text=[setup_label(r) for r in sub],
+            hovertemplate="%{text}<br>%{x:,.3~r} " + unit + "<br>%{y:$,.0f} per run<extra>%{fullData.name}</extra>",
+        ))
+    if rows:
+        fig.add_annotation(x=(_num(rows[0]["time_to_train_h"]) or 0) / scale, y=_num(rows[0][cost_col]),
+                           text="recommended", showarrow=True, arrowhead=2, ax=40, ay=-40)
+    if deadline_h:
+        fig.add_vline(x=deadline_h / scale, line_dash="dash", line_color=palette.DEMAND,
+                      annotation_text=f"deadline {number(deadline_h / scale)} {unit}", annotation_position="top left")
+    fig.update_layout(title="Setups: cost per run against time to train", **_LAYOUT)
+    fig.update_xaxes(title=f"time to train ({unit})", rangemode="tozero", separatethousands=True)
+    fig.update_yaxes(title="USD per run", tickprefix="$", separatethousands=True, rangemode="tozero")
+    return fig
+
+
 def curve_figure(name: str, rows: list[dict]) -> go.Figure | None:
     """A predicted curve (for example throughput against device count) as lines, one per device."""
     if not rows:
@@ -110,6 +136,12 @@ def build_charts(snap: Snapshot) -> list[Chart]:
     out = []
     keep = ("rank", "device", "count", "precision", "batch_size", "throughput", "low", "high", "basis",
             "usd_per_month", "energy_kwh_per_month", "meets_demand")
+    if snap.plan and snap.plan.ranked and "time_to_train_h" in snap.plan.ranked[0]:
+        cost = "usd_per_run_owned" if snap.inputs.get("pricing") == "owned" else "usd_per_run_cloud"
+        tkeep = ("device", "count", "precision", "time_to_train_h", "device_hours", cost, "energy_kwh_per_run", "basis")
+        rows = [{k: r.get(k) for k in tkeep if k in r} for r in snap.plan.ranked[:MAX_POINTS]]
+        return [_chart("training", "Cost per run against time to train", rows,
+                       training_figure(rows, cost, _num(snap.inputs.get("deadline_hours"))))]
     if snap.plan and snap.plan.ranked:
         rows = [{k: r.get(k) for k in keep if k in r} for r in snap.plan.ranked[:MAX_POINTS]]
         out.append(_chart("setups", "Monthly cost against throughput", rows, setups_figure(rows, demand, unit)))

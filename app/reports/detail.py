@@ -16,6 +16,14 @@ SETUP_COLUMNS = (
     ("usd_per_month", "$/mo"), ("usd_per_million_units", "$/M units"), ("energy_kwh_per_month", "kWh/mo"),
     ("co2_kg_per_month", "CO₂ kg/mo"), ("meets_demand", "meets"),
 )
+TRAINING_COLUMNS = (
+    ("device", "device"), ("count", "n"), ("precision", "prec."), ("time_to_train_h", "hours"),
+    ("device_hours", "device-h"), ("usd_per_run_cloud", "cloud $/run"), ("usd_per_run_owned", "owned $/run"),
+    ("energy_kwh_per_run", "kWh/run"), ("co2_kg_per_run", "CO₂ kg/run"), ("mfu", "MFU"), ("data_parallel", "DP"),
+    ("tensor_parallel", "TP"), ("pipeline_parallel", "PP"), ("zero_stage", "ZeRO"), ("recompute", "recompute"),
+    ("global_batch", "batch"), ("memory_gb_per_device", "GB/dev"), ("power_kw", "kW"), ("basis", "basis"),
+    ("meets_deadline", "meets"),
+)
 DEVICE_COLUMNS = ("id", "model", "kind", "launch_year", "mem_gb", "mem_bw_gbs", "board_power_w", "price_usd",
                   "cloud_usd_per_hour", "cloud_provider", "cloud_region", "cloud_price_date")
 EVIDENCE_SHOWN = ("source", "device", "device_count", "precision", "batch_size", "scenario", "throughput",
@@ -40,7 +48,8 @@ class Table:
 def _setup_table(title: str, rows: list[dict[str, Any]], note: str = "", extra: tuple = ()) -> Table | None:
     if not rows:
         return None
-    cols = [(k, label) for k, label in SETUP_COLUMNS + extra if any(r.get(k) is not None for r in rows)]
+    columns = TRAINING_COLUMNS if "time_to_train_h" in rows[0] else SETUP_COLUMNS
+    cols = [(k, label) for k, label in columns + extra if any(r.get(k) is not None for r in rows)]
     # usd_per_month repeats the cloud or owned column of the chosen pricing
     if any(("usd_per_month_cloud" in r or "usd_per_month_owned" in r) for r in rows):
         cols = [(k, lbl) for k, lbl in cols if k != "usd_per_month"]
@@ -64,7 +73,14 @@ def _dev_cell(col: str, v: Any) -> str:
 def detail_tables(snap: Snapshot) -> list[Table]:
     unit = str(snap.workload.get("throughput_unit") or "units/s")
     out: list[Table | None] = []
-    if snap.plan:
+    training = bool(snap.plan and (snap.plan.ranked or snap.plan.nearest)
+                    and "time_to_train_h" in (snap.plan.ranked or snap.plan.nearest)[0])
+    if snap.plan and training:
+        out.append(_setup_table("Ranked setups", snap.plan.ranked, "hours to train; device-hours; cost, energy and "
+                                "CO₂ per run; DP × TP × PP the parallel layout"))
+        out.append(_setup_table("Pareto front (time to train, cost per run)", snap.plan.pareto))
+        out.append(_setup_table("Fastest setups (none meets every constraint)", snap.plan.nearest))
+    elif snap.plan:
         out.append(_setup_table("Ranked setups", snap.plan.ranked,
                                 f"throughput, low and high in {unit}; low–high is the 80% interval"))
         out.append(_setup_table("Pareto front (cost, time, energy)", snap.plan.pareto))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from hwplan.app.reports.model import Snapshot
-from hwplan.app.reports.summary import build_summary, month_cost, pricing
+from hwplan.app.reports.summary import build_summary, duration_h, month_cost, pricing, run_cost, training_layout
 from hwplan.app.reports.text import cell, setup_label
 from hwplan.core import fmt
 
@@ -35,11 +35,20 @@ def render_markdown(snap: Snapshot) -> str:
     for label, value in s.figures:
         lines.append(f"- {md(label)}: **{md(value)}**")
     for t in s.targets:
-        lines.append(f"- {md(t['measure'])}: {md(t['estimate'])} (80% interval {md(t['80% interval'])}) "
+        interval = f" (80% interval {md(t['80% interval'])})" if "80% interval" in t else ""
+        lines.append(f"- {md(t['measure'])}: {md(t['estimate'])}{interval} "
                      f"against target {md(t['target'])}: {md(t['verdict'])}")
     lines.append("")
     rows = snap.plan.ranked if snap.plan else snap.estimates
-    if rows:
+    if rows and s.training:
+        lines.append(f"**Top setups** ({pricing(snap)} pricing)")
+        lines.append("")
+        lines += _table(["#", "setup", "time to train", "device-hours", "$ / run", "kWh / run", "CO₂ / run", "layout"],
+                        [[str(i + 1), setup_label(r), duration_h(r.get("time_to_train_h")), fmt.count(r.get("device_hours")),
+                          fmt.usd(run_cost(r, snap)), fmt.kwh(r.get("energy_kwh_per_run")),
+                          fmt.co2(r.get("co2_kg_per_run")), training_layout(r)] for i, r in enumerate(rows[:TOP])])
+        lines.append("")
+    elif rows:
         unit = s.unit
         lines.append(f"**Top setups** ({pricing(snap)} pricing)")
         lines.append("")

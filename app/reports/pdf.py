@@ -138,17 +138,19 @@ def _summary_page(pdf: _Doc, s: Summary) -> None:
         pdf.heading("Bill of materials", 11)
         pdf.grid(*_dict_rows(s.bom), size=8.5, widths=[3, 2.2, 0.8, 0.8, 1.1, 1])
     if s.figures:
-        pdf.heading("Cost, energy and CO₂" if pdf.unicode else "Cost, energy and CO2", 11)
+        heading = "Time, cost, energy and CO₂ per run" if s.training else "Cost, energy and CO₂"
+        pdf.heading(heading if pdf.unicode else heading.replace("CO₂", "CO2"), 11)
         half = (len(s.figures) + 1) // 2
         left, right = s.figures[:half], s.figures[half:]
         rows = [[a[0], a[1], *(right[i] if i < len(right) else ("", ""))] for i, a in enumerate(left)]
-        pdf.grid(["measure", "per month / value", "measure", "per month / value"], rows, size=8.5, widths=[1.3, 1.2, 1.3, 1.2])
+        value = "per run / value" if s.training else "per month / value"
+        pdf.grid(["measure", value, "measure", value], rows, size=8.5, widths=[1.3, 1.2, 1.3, 1.2])
     if s.targets:
         pdf.heading("Against the target", 11)
         pdf.grid(*_dict_rows(s.targets), size=8, widths=[1, 1.2, 1.2, 1.6, 2])
     if s.runners_up:
         pdf.heading("Runner-up options and why they lost" if s.feasible else "Nearest setups and what they break", 11)
-        pdf.grid(*_dict_rows(s.runners_up), size=7.5, widths=[1.6, 0.9, 0.9, 3.6])
+        pdf.grid(*_dict_rows(s.runners_up), size=7.5, widths=[1.6, 0.9, 0.9, 3.6])  # setup, two figures, why
     if s.risks:
         pdf.heading("Main risks and assumptions", 11)
         bullet = "•" if pdf.unicode else "-"

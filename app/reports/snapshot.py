@@ -292,7 +292,10 @@ def load_report(store, report_id: object) -> Snapshot | None:
 
 
 def plan_snapshot(store, model, inputs: dict, title: str, author: str = "") -> Snapshot:
-    """Run the plan these inputs describe (workload, throughput and plan options) and freeze it, not stored."""
+    """Run the plan these inputs describe (workload, throughput and plan options; a training run: mode "training",
+    token_volume / samples / epochs, deadline_hours, budget_usd) and freeze it, not stored."""
+    if inputs.get("mode") == "training" and inputs.get("workload") and not inputs.get("model_facts"):
+        return _training_snapshot(store, model, inputs, title, author)
     if not inputs.get("workload") or (inputs.get("throughput") is None and not inputs.get("request_rate")):
         raise HwplanError("give --workload (or --model-config) and --throughput or --request-rate (and any plan "
                           "option), or --id of a saved report")
@@ -315,6 +318,22 @@ def plan_snapshot(store, model, inputs: dict, title: str, author: str = "") -> S
                     ttft_p99_ms=inputs.get("ttft_p99_ms"), tpot_p99_ms=inputs.get("tpot_p99_ms"),
                     request_rate=inputs.get("request_rate"), input_len=inputs.get("input_len"),
                     output_len=inputs.get("output_len"), kv_precision=inputs.get("kv_precision"))
+    assumptions = Assumptions()
+    result = plan(model, demand, assumptions, top=int(inputs.get("top") or 10))
+    return build_snapshot(title=title, author=author, kind="plan", inputs=inputs, plan_result=result,
+                          assumptions=assumptions, store=store)
+
+
+TRAINING_INPUTS = ("token_volume", "samples", "epochs", "deadline_hours", "budget_usd", "global_batch")
+
+
+def _training_snapshot(store, model, inputs: dict, title: str, author: str) -> Snapshot:
+    """A training run's plan (no volume = the benchmark's reference run) frozen into a snapshot."""
+    if inputs.get("top") is not None and int(inputs["top"]) < 1:
+        raise HwplanError("--top must be a whole number >= 1")
+    demand = Demand(workload=inputs["workload"], mode="training", power_cap_kw=inputs.get("power_cap_kw"),
+                    kinds=inputs.get("kinds"), pricing=inputs.get("pricing") or "cloud",
+                    **{k: inputs.get(k) for k in TRAINING_INPUTS})
     assumptions = Assumptions()
     result = plan(model, demand, assumptions, top=int(inputs.get("top") or 10))
     return build_snapshot(title=title, author=author, kind="plan", inputs=inputs, plan_result=result,

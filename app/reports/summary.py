@@ -47,6 +47,7 @@ class Summary:
     runners_up: list[dict[str, str]] = field(default_factory=list)     # setup, monthly cost, energy, why it lost
     risks: list[str] = field(default_factory=list)
     assumptions: list[tuple[str, str]] = field(default_factory=list)   # label, value
+    training: bool = False  # a training run: figures per run (time to train, cost, energy), not per month
 
 
 def _rows(snap: Snapshot) -> list[dict[str, Any]]:
@@ -125,6 +126,156 @@ def _breaks(r: dict) -> str:
     return str(b or "breaks a constraint")
 
 
+def is_training(snap: Snapshot) -> bool:
+    """A saved plan of a training run (its ranked rows carry a time to train, not a monthly cost)."""
+    if snap.kind != "plan":
+        return False
+    if str(snap.inputs.get("mode") or "") == "training":
+        return True
+    rows = (snap.plan.ranked + snap.plan.nearest) if snap.plan else []
+    return bool(rows) and "time_to_train_h" in rows[0]
+
+
+def run_cost(r: dict, snap: Snapshot, which: str | None = None) -> float | None:
+    """A training setup's cost per run, at the report's pricing (or `which`)."""
+    return num(r.get(f"usd_per_run_{which or pricing(snap)}"))
+
+
+def duration_h(hours: object) -> str:
+    """Hours as a person reads a run's length: '14 h', '25.6 days'."""
+    h = num(hours)
+    return fmt.MISSING if h is None else fmt.seconds(h * 3600)
+
+
+def training_layout(r: dict) -> str:
+    """'DP 104 × TP 1 × PP 2, ZeRO-3, selective recompute'."""
+    dp, tp, pp = (num(r.get(k)) for k in ("data_parallel", "tensor_parallel", "pipeline_parallel"))
+    if dp is None or tp is None or pp is None:
+        return fmt.MISSING
+    zero = num(r.get("zero_stage"))
+    rec = str(r.get("recompute") or "")
+    return (f"DP {fmt.count(dp)} × TP {fmt.count(tp)} × PP {fmt.count(pp)}, "
+            + (f"ZeRO-{fmt.count(zero)}" if zero else "no ZeRO")
+            + ("" if not rec else ", no recompute" if rec == "none" else f", {rec} recompute"))
+
+
+def _run_volume(snap: Snapshot) -> str:
+    i = snap.inputs
+    for key, word in (("token_volume", "tokens"), ("samples", "samples"), ("epochs", "epochs")):
+        v = num(i.get(key))
+        if v is not None:
+            return f"{fmt.number(v) if key == 'epochs' else fmt.count(v)} {word}"
+    v = num(i.get("train_volume"))  # the dashboard's own name, where the Demand's are missing
+    if v is not None:
+        return f"{fmt.count(v)} {i.get('train_unit') or 'units'}"
+    return "the benchmark's reference run"
+
+
+def _deadline_h(snap: Snapshot) -> float | None:
+    return num(snap.inputs.get("deadline_hours"))
+
+
+def _training_lost(r: dict, best: dict, snap: Snapshot) -> str:
+    reasons = []
+    c_r, c_b = run_cost(r, snap), run_cost(best, snap)
+    if c_r is not None and c_b:
+        diff = c_r - c_b
+        reasons.append(f"{'+' if diff >= 0 else '−'}{fmt.usd(abs(diff))} per run ({fmt.pct(diff / c_b, signed=True)}) "
+                       f"in {pricing(snap)} cost")
+    t_r, t_b = num(r.get("time_to_train_h")), num(best.get("time_to_train_h"))
+    if t_r is not None and t_b:
+        reasons.append(f"time to train {duration_h(t_r)} vs {duration_h(t_b)}")
+    if r.get("basis") and best.get("basis") and r.get("basis") != best.get("basis"):
+        reasons.append(f"estimate basis {r['basis']} (recommended: {best['basis']})")
+    return "; ".join(reasons) or "ranked lower by the planner"
+
+
+def _training_breaks(r: dict, snap: Snapshot) -> str:
+    out = []
+    deadline = _deadline_h(snap)
+    t = num(r.get("time_to_train_h"))
+    if r.get("meets_deadline") is False or (deadline and t and t > deadline):
+        out.append(f"misses the deadline: {duration_h(t)} against {duration_h(deadline)}")
+    budget, c = num(snap.inputs.get("budget_usd")), run_cost(r, snap)
+    if budget is not None and c is not None and c > budget:
+        out.append(f"over the budget: {fmt.usd(c, 'run')} against {fmt.usd(budget, 'run')}")
+    if r.get("priced") is False:
+        out.append(f"no {pricing(snap)} price in the catalog")
+    return "; ".join(out) or "breaks a constraint"
+
+
+def _training_row(r: dict, snap: Snapshot, why: str) -> dict[str, str]:
+    return {"setup": setup_label(r), "time to train": duration_h(r.get("time_to_train_h")),
+            "cost / run": fmt.usd(run_cost(r, snap)), "why it lost": why}
+
+
+def training_summary(snap: Snapshot, s: Summary, rows: list[dict]) -> Summary:
+    """The first page of a training plan: time to train, device-hours, cost, energy and CO₂ per run."""
+    wl = snap.inputs.get("workload") or snap.workload.get("id") or "?"
+    deadline = _deadline_h(snap)
+    s.training = True
+    s.assumptions = [(k, v) for k, v in s.assumptions if k != "Hours per month"]  # a run is not held by the month
+    s.subtitle = (f"Training plan for {wl}: {_run_volume(snap)}, "
+                  + (f"deadline {fmt.number(deadline)} h" + (f" ({fmt.number(deadline / 24)} days)" if deadline >= 48
+                                                             else "") if deadline else "no deadline")
+                  + f"; saved {snap.created_at}{' by ' + snap.author if snap.author else ''}")
+    if not s.feasible:
+        s.headline = "No setup finishes the run within every constraint. " + (snap.plan.why if snap.plan else "")
+        for r in (snap.plan.nearest if snap.plan else [])[:RUNNERS_UP + 2]:
+            s.runners_up.append(_training_row(r, snap, _training_breaks(r, snap)))
+        s.risks.append("Nothing was recommended: a later deadline, a larger budget per run or more device kinds "
+                       "would let a setup through; the fastest setups are listed above.")
+        return s
+    best = rows[0]
+    dev = snap.device_row(str(best.get("device")))
+    name = dev.get("model") or best.get("device")
+    count = int(num(best.get("count")) or 1)
+    cost = run_cost(best, snap)
+    s.headline = (f"Recommended: {count} × {name} at {best.get('precision') or '?'}, trains in "
+                  f"{duration_h(best.get('time_to_train_h'))}"
+                  + (f" for {fmt.usd(cost, 'run')} ({pricing(snap)})" if cost is not None else ""))
+    s.why = snap.plan.why if snap.plan else ""
+    s.bom.append({"device": str(name), "catalog id": str(best.get("device")),
+                  "kind": str(best.get("kind") or dev.get("kind") or ""), "count": str(count),
+                  "precision": str(best.get("precision") or ""), "layout": training_layout(best)})
+    cloud, owned = run_cost(best, snap, "cloud"), run_cost(best, snap, "owned")
+    s.figures += [
+        ("Time to train", duration_h(best.get("time_to_train_h"))),
+        ("Device-hours", fmt.count(best.get("device_hours"))),
+        ("Cost per run, cloud", fmt.usd(cloud, "run") if cloud is not None else "no cloud price in the catalog"),
+        ("Cost per run, ownership", fmt.usd(owned, "run") if owned is not None else "no list price in the catalog"),
+        ("Energy per run", fmt.kwh(best.get("energy_kwh_per_run"))),
+        ("CO₂ per run", fmt.co2(best.get("co2_kg_per_run"))),
+        ("MFU", fmt.pct(best.get("mfu"))),
+        ("Power at load", fmt.kw(best.get("power_kw"))),
+    ]
+    t = num(best.get("time_to_train_h"))
+    if deadline:
+        s.targets.append({"measure": "Deadline", "target": duration_h(deadline), "estimate": duration_h(t),
+                          "verdict": "meets it" if t is not None and t <= deadline else "misses it"})
+    budget = num(snap.inputs.get("budget_usd"))
+    if budget is not None:
+        s.targets.append({"measure": "Budget per run", "target": fmt.usd(budget, "run"), "estimate": fmt.usd(cost, "run"),
+                          "verdict": "within" if cost is not None and cost <= budget else "over"})
+    cap = num(snap.inputs.get("power_cap_kw"))
+    if cap is not None:
+        p = num(best.get("power_kw"))
+        s.targets.append({"measure": "Power", "target": fmt.kw(cap), "estimate": fmt.kw(p),
+                          "verdict": "within" if p is not None and p <= cap else "over"})
+    for r in _runners_up(rows):
+        s.runners_up.append(_training_row(r, snap, _training_lost(r, best, snap)))
+    basis = str(best.get("basis") or "")
+    if basis:
+        s.risks.append("Basis of the estimate: " + BASIS_MEANING.get(basis, basis) + ".")
+    if dev and num(dev.get("cloud_usd_per_hour")) is not None:
+        s.risks.append(f"Cloud price of {dev.get('id')}: ${num(dev.get('cloud_usd_per_hour')):g} per device-hour, "
+                       f"{dev.get('cloud_price_date') or 'undated'}; on-demand list price, discounts not included.")
+    s.risks.append("Time to train assumes the run converges in the volume given (or the benchmark's reference "
+                   "convergence) with no restarts; failures, checkpoints and evaluation add time and cost.")
+    s.risks.append("Energy includes the facility overhead (PUE); cloud cost counts every device-hour of the run.")
+    return s
+
+
 def build_summary(snap: Snapshot) -> Summary:
     unit = str(snap.workload.get("throughput_unit") or "units/s")
     rows = _rows(snap)
@@ -140,6 +291,8 @@ def build_summary(snap: Snapshot) -> Summary:
         if a.get("field") in ASSUMPTION_LABELS and num(a.get("value")) is not None:
             label, show = ASSUMPTION_LABELS[a["field"]]
             s.assumptions.append((label, show(float(a["value"]))))
+    if is_training(snap):
+        return training_summary(snap, s, rows)
     if not feasible:
         why = snap.plan.why if snap.plan else ""
         s.headline = "No setup meets every target. " + (why or "")

@@ -117,16 +117,36 @@ def inputs_sidebar(wl: pd.DataFrame, model) -> tuple[state.PlanInputs, bool, lis
         st.toast(f"Link: {n}", icon=":material/link_off:")
     ss = st.session_state
     cleared = state.clean_widgets(ss)
-    scenarios = common.scenario_of(wl)
-    names = [*scenarios, OWN_SCENARIO]
-    current = ss[P + "workload"]
     if ss.get(P + "own") in state.OWN_SOURCES:
+        ss[P + "mode"] = "inference"  # your own LLM is planned for serving
+    elif ss.get(P + "mode") not in state.MODES:
+        ss[P + "mode"] = "inference"
+    with st.sidebar:
+        st.segmented_control("Plan for", state.MODES, key=P + "mode", selection_mode="single",
+                             format_func=str.capitalize, help="inference: a serving fleet and its monthly cost; "
+                             "training: a training run, its time to train and its cost per run")
+    training = (ss[P + "mode"] or "inference") == "training"
+    wl = wl[[("training" if training else "inference") in str(m).split(";") for m in wl["modes"]]]
+    scenarios = common.scenario_of(wl)
+    names = [*scenarios] if training else [*scenarios, OWN_SCENARIO]
+    current = ss[P + "workload"]
+    if ss.get(P + "own") in state.OWN_SOURCES and not training:
         field = OWN_SCENARIO
     else:
         field = wl.loc[current, "field"] if current in wl.index else next(iter(scenarios))
+    if ss.get("plan_scenario_pick") not in names:
+        ss.pop("plan_scenario_pick", None)  # the other mode's scenario: start from the workload's own
     with st.sidebar:
         st.subheader("Workload")
         scenario = st.selectbox("Scenario", names, index=names.index(field), key="plan_scenario_pick")
+        if training:
+            ss[P + "own"] = ""
+            options = scenarios[scenario]
+            if ss[P + "workload"] not in options:
+                ss[P + "workload"] = options[0]
+            st.selectbox("Workload", options, key=P + "workload", format_func=lambda w: common.workload_label(wl, w))
+            training_sidebar(wl, ss[P + "workload"])
+            return state.read_widgets(ss), False, cleared
         if scenario == OWN_SCENARIO:
             own_model_sidebar()
             unit, serving = "tokens/s", True
@@ -138,13 +158,9 @@ def inputs_sidebar(wl: pd.DataFrame, model) -> tuple[state.PlanInputs, bool, lis
                 ss[P + "workload"] = options[0]
             st.selectbox("Workload", options, key=P + "workload", format_func=lambda w: common.workload_label(wl, w))
             wid = ss[P + "workload"]
-            modes = [m for m in state.MODES if m in str(wl.loc[wid, "modes"]).split(";")] or ["inference"]
-            if ss[P + "mode"] not in modes:
-                ss[P + "mode"] = modes[0]
-            st.segmented_control("Mode", modes, key=P + "mode", selection_mode="single")
             unit = wl.loc[wid, "throughput_unit"]
             in_mean, out_mean = llm_means(model, wid)
-            serving = in_mean is not None and (ss[P + "mode"] or "inference") == "inference"
+            serving = in_mean is not None
         per = unit.replace("/s", "")
 
         st.subheader("Demand")
@@ -195,6 +211,198 @@ def inputs_sidebar(wl: pd.DataFrame, model) -> tuple[state.PlanInputs, bool, lis
     if scenario == OWN_SCENARIO and not inputs.own:
         inputs.own = "config"  # the source control was clicked off: it still is your own model
     return inputs, serving, cleared
+
+
+TRAIN_FOR_KEY = "plan_train_unit_for"  # the workload the volume unit was chosen for
+
+
+def training_units(wl: pd.DataFrame, wid: str) -> tuple[str, ...]:
+    """What a run's volume may count: tokens or sequences (samples) for an LLM; samples or epochs otherwise."""
+    return ("tokens", "samples") if str(wl.loc[wid, "kind"]) == "llm" else ("samples", "epochs")
+
+
+def training_sidebar(wl: pd.DataFrame, wid: str) -> None:
+    """A training run's inputs: its volume (empty = the benchmark's reference run), a deadline, a budget per run,
+    power, device kinds and pricing."""
+    ss = st.session_state
+    units = training_units(wl, wid)
+    if ss.get(P + "train_unit") not in units or ss.get(TRAIN_FOR_KEY, wid) != wid:
+        ss[P + "train_unit"] = units[0]  # another workload: its own unit (a link's unit stands on first visit)
+    ss[TRAIN_FOR_KEY] = wid
+    reference = engine.has_reference_run(wid)
+    st.subheader("Training run")
+    st.segmented_control("Volume in", units, key=P + "train_unit", selection_mode="single",
+                         format_func=lambda u: "sequences" if u == "samples" and units[0] == "tokens" else u)
+    unit = ss[P + "train_unit"] or units[0]
+    epochs = unit == "epochs"
+    st.number_input(f"Volume ({'sequences' if unit == 'samples' and units[0] == 'tokens' else unit})",
+                    min_value=0.01 if epochs else 1.0, value=None, step=1.0 if epochs else 1e9 if unit == "tokens"
+                    else 1e6, format="%g" if epochs else "%.0f", key=P + "train_volume",
+                    placeholder="the benchmark's reference run" if reference else f"required: {unit} to train on",
+                    help=("empty = the MLPerf Training reference run (samples to its quality target)" if reference
+                          else f"{wid} has no benchmark reference run: give the {unit} to train on"))
+    c = st.columns([3, 2])
+    with c[0]:
+        st.number_input("Deadline", min_value=0.01, value=None, step=1.0, format="%g", key=P + "train_deadline",
+                        placeholder="no deadline", help="the run must finish within it; empty = the cheapest run")
+    with c[1]:
+        if ss.get(P + "deadline_unit") not in state.DEADLINE_UNITS:
+            ss[P + "deadline_unit"] = "days"
+        st.selectbox("Unit", state.DEADLINE_UNITS, key=P + "deadline_unit")
+    st.subheader("Constraints")
+    st.number_input("Budget (USD / run)", min_value=1.0, step=1000.0, value=None, placeholder="no limit",
+                    format="%.0f", key=P + "budget_usd_run")
+    st.number_input("Power cap (kW)", min_value=0.01, step=1.0, value=None, placeholder="no limit",
+                    key=P + "power_cap_kw")
+    st.pills("Allowed kinds", state.KINDS, selection_mode="multi", key=P + "kinds")
+    st.segmented_control("Pricing", state.PRICING, key=P + "pricing",
+                         format_func=lambda p: {"cloud": "cloud (rent)", "owned": "owned (buy)"}[p])
+    st.caption(f"Assumptions: **{common.assumptions_label()}** (change them on the Catalog page)")
+
+
+TRAINING_COLUMNS = {
+    "rank": st.column_config.NumberColumn("#", width="small"),
+    "setup": st.column_config.TextColumn("setup", width="medium"),
+    "time": st.column_config.TextColumn("time to train"),
+    "cost": st.column_config.TextColumn("USD / run", help="the pricing chosen in the sidebar"),
+    "device_hours_text": st.column_config.TextColumn("device-hours"),
+    "energy": st.column_config.TextColumn("kWh / run", help="accelerators plus host share, with the facility's PUE"),
+    "co2": st.column_config.TextColumn("t CO₂ / run"),
+    "mfu_text": st.column_config.TextColumn("MFU", help="model FLOPs utilisation: useful FLOPs / peak"),
+    "layout": st.column_config.TextColumn(
+        "layout", width="large", help="data × tensor × pipeline parallel, ZeRO stage, activation recompute"),
+    "memory": st.column_config.TextColumn("memory / device (GB)", help="needed, of the device's memory"),
+    "global_batch_text": st.column_config.TextColumn("global batch"),
+    "power": st.column_config.TextColumn("power"),
+    "basis": st.column_config.TextColumn(
+        "basis", help="measured, calibrated (fitted from similar devices) or roofline (specs only)"),
+    "kind": st.column_config.TextColumn("kind", width="small"),
+}
+
+
+def device_memory_gb(model, device: str) -> float | None:
+    try:
+        return float(model.dev_["mem"][model.device_index(device)]) / 1e9
+    except (HwplanError, KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def training_table(ranked: pd.DataFrame, pricing: str, model=None) -> pd.DataFrame:
+    """A training plan's setups with readable units: time in h or days, dollars with separators, kWh, t CO₂."""
+    df = ranked.copy().reset_index(drop=True)
+    df["rank"] = range(1, len(df) + 1)
+    df["setup"] = charts.setup_label(df)
+    df["time"] = [fmt.seconds(fmt.num(h) * 3600 if fmt.num(h) is not None else None) for h in df["time_to_train_h"]]
+    df["cost"] = df[charts.run_cost_column(pricing)].map(fmt.usd)
+    df["device_hours_text"] = df["device_hours"].map(fmt.count)
+    df["energy"] = df["energy_kwh_per_run"].map(fmt.number)
+    df["co2"] = [fmt.number(v / 1000) if fmt.num(v) is not None else fmt.MISSING for v in df["co2_kg_per_run"]]
+    df["mfu_text"] = df["mfu"].map(fmt.pct)
+    df["layout"] = charts.training_layout_label(df)
+    caps = [device_memory_gb(model, str(d)) if model is not None else None for d in df["device"]]
+    df["memory"] = [fmt.number(m) + (f" of {fmt.number(c)}" if c else "")
+                    for m, c in zip(df["memory_gb_per_device"], caps)]
+    df["global_batch_text"] = df["global_batch"].map(fmt.count)
+    df["power"] = df["power_kw"].map(fmt.kw)
+    return df[[c for c in TRAINING_COLUMNS if c in df.columns]]
+
+
+def hours_text(h: float | None) -> str:
+    """'720 h (30 days)' / '12 h'."""
+    if not h:
+        return fmt.MISSING
+    return f"{fmt.number(h)} h" + (f" ({fmt.number(h / 24)} days)" if h >= 48 else "")
+
+
+def training_demand_text(inputs: state.PlanInputs, units: tuple[str, ...]) -> str:
+    what = inputs.train_unit
+    if what == "samples" and units[0] == "tokens":
+        what = "sequences"
+    volume = (f"{fmt.count(inputs.train_volume) if what != 'epochs' else fmt.number(inputs.train_volume)} {what}"
+              if inputs.train_volume else "the benchmark's reference run")
+    deadline = inputs.train_deadline_h
+    return (f"**Run:** {inputs.workload} on {volume}"
+            + (f" · deadline {hours_text(deadline)}" if deadline else " · no deadline")
+            + (f" · budget {fmt.usd(inputs.budget_usd_run, 'run')}" if inputs.budget_usd_run else "")
+            + (f" · power ≤ {fmt.kw(inputs.power_cap_kw)}" if inputs.power_cap_kw else "")
+            + f" · {inputs.pricing} pricing")
+
+
+def render_training(wl: pd.DataFrame, model, inputs: state.PlanInputs) -> None:
+    """A training plan: setups that finish the run by the deadline within the budget, cheapest run first."""
+    wid = inputs.workload
+    row = wl.loc[wid]
+    st.caption(f"{row['field']} · {row['task']} · {row['description']} — training. "
+               "This page's URL holds these inputs: copy it to share the plan.")
+    if not inputs.kinds:
+        st.warning("Pick at least one device kind in the sidebar.")
+        return
+    units = training_units(wl, wid)
+    if not inputs.train_volume and not engine.has_reference_run(wid):
+        st.info(f"**{wid}** has no benchmark reference run: give the {inputs.train_unit} to train on in the sidebar "
+                "(**Volume**).", icon=":material/edit:")
+        return
+    assumptions = common.session_assumptions()
+    with st.spinner("Ranking training setups…"):
+        try:
+            timed = engine.run_plan(model, inputs, assumptions=assumptions, top=10)
+        except HwplanError as exc:
+            st.error(f"Planning failed: {engine.training_message(exc)}")
+            return
+        except Exception as exc:
+            st.error(f"Planning failed ({type(exc).__name__}): {exc}")
+            return
+    result = timed.result
+    ranked = result.ranked if result.ranked is not None else pd.DataFrame()
+    cols = st.columns([3, 1])
+    cols[0].markdown(training_demand_text(inputs, units))
+    cols[1].caption(f"server time {timed.seconds * 1000:.0f} ms", help="time the planner took for this ranking")
+    deadline = inputs.train_deadline_h
+    if not result.feasible or ranked.empty:
+        st.error(f"No setup meets every constraint: {result.why}.")
+        for note in result.notes:
+            st.caption(f"Note: {note}")
+        nearest = getattr(result, "nearest", None)
+        if nearest is not None and len(nearest):
+            st.subheader("Fastest setups")
+            st.caption("None of these meets every constraint; they are the quickest runs the catalog allows.")
+            st.dataframe(training_table(nearest, inputs.pricing, model), hide_index=True,
+                         column_config=TRAINING_COLUMNS, width="stretch")
+        return
+    top = ranked.iloc[0]
+    st.subheader(f"Best: {int(top['count'])} × {top['device']} · {top['precision']}")
+    cost = top.get(charts.run_cost_column(inputs.pricing))
+    m = st.columns(4)
+    m[0].metric("Time to train", fmt.seconds(float(top["time_to_train_h"]) * 3600), border=True,
+                help=f"{fmt.number(top['time_to_train_h'])} h" + (f"; deadline {hours_text(deadline)}" if deadline else ""))
+    m[1].metric("Cost per run", fmt.usd(cost), border=True,
+                help=f"{inputs.pricing} pricing; cloud {fmt.usd(top.get('usd_per_run_cloud'))}, owned "
+                     f"{fmt.usd(top.get('usd_per_run_owned'))}")
+    m[2].metric("Device-hours", fmt.count(top.get("device_hours")), border=True)
+    m[3].metric("Energy per run", fmt.kwh(top.get("energy_kwh_per_run")), border=True,
+                help=f"power {fmt.kw(top.get('power_kw'))} at load, with the facility's PUE")
+    m = st.columns([1, 1, 2])
+    m[0].metric("CO₂ per run", fmt.co2(top.get("co2_kg_per_run")), border=True)
+    m[1].metric("MFU", fmt.pct(top.get("mfu")), border=True, help="model FLOPs utilisation: useful FLOPs / peak")
+    layout = charts.training_layout_label(pd.DataFrame([top])).iloc[0]
+    m[2].metric("Layout", layout.split(", ")[0], border=True, help="data × tensor × pipeline parallel")
+    cap = device_memory_gb(model, str(top["device"]))
+    b = st.columns([1, 5])
+    with b[0]:
+        common.basis_badge(str(top["basis"]))
+    b[1].caption(f"{', '.join(layout.split(', ')[1:])} · global batch {fmt.count(top.get('global_batch'))} · memory "
+                 f"{fmt.number(top.get('memory_gb_per_device'))}{f' of {fmt.number(cap)}' if cap else ''} GB per device"
+                 f" · {BASIS_HELP.get(str(top['basis']), '')}")
+    st.info(f"**Why this one:** {result.why}", icon=":material/emoji_events:")
+    for note in result.notes:
+        st.caption(f"Note: {note}")
+    st.plotly_chart(charts.training_chart(ranked, deadline_h=deadline, pricing=inputs.pricing),
+                    key="training_chart")
+    st.subheader("Ranked setups")
+    st.dataframe(training_table(ranked, inputs.pricing, model), hide_index=True, column_config=TRAINING_COLUMNS,
+                 width="stretch")
+    common.save_report_control("plan", engine.report_inputs(inputs, engine.target(model, inputs)), plan_result=result,
+                               assumptions=assumptions, key="plan_save")
 
 
 def ranked_table(ranked: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -289,6 +497,9 @@ def render() -> None:
     ss = st.session_state
     for note in cleared:
         st.error(note)
+    if engine.is_training(inputs):
+        render_training(wl, model, inputs)
+        return
     bad = state.problems(inputs, serving)
     if bad:
         st.error("These inputs cannot be planned:\n\n" + "\n".join(f"- {b}" for b in bad))

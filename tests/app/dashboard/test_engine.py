@@ -45,7 +45,28 @@ def test_llm_fields_reach_the_demand_only_for_llm_serving(model):
         t = engine.target(model, other)
         assert not t.serving
         d = engine.make_demand(other, t)
-        assert d.ttft_p99_ms is None and d.request_rate is None and d.throughput == other.throughput
+        assert d.ttft_p99_ms is None and d.request_rate is None
+        assert d.throughput == (None if other.mode == "training" else other.throughput)  # a run has no rate
+
+
+def test_a_training_run_plans_its_volume_by_its_deadline(model):
+    inputs = state.PlanInputs(workload="llama3.1-70b", mode="training", train_volume=1e12, train_unit="tokens",
+                              train_deadline=30, deadline_unit="days", budget_usd_run=5e6, kinds=["gpu"])
+    d = engine.make_demand(inputs, engine.target(model, inputs))
+    assert (d.mode, d.token_volume, d.samples, d.deadline_hours, d.budget_usd, d.kinds) == \
+        ("training", 1e12, None, 720.0, 5e6, ["gpu"])
+    result = engine.run_plan(model, inputs).result
+    assert result.feasible and (result.ranked["time_to_train_h"] <= 720).all()
+    report = engine.report_inputs(inputs, engine.target(model, inputs))
+    assert report["token_volume"] == 1e12 and report["deadline_hours"] == 720.0 and report["throughput"] is None
+    # resnet50 without a volume plans the MLPerf reference run; an LLM without one has none to plan
+    assert engine.has_reference_run("resnet50") and not engine.has_reference_run("llama3.1-70b")
+    ref = state.PlanInputs(workload="resnet50", mode="training", train_unit="samples")
+    assert engine.run_plan(model, ref).result.feasible
+    with pytest.raises(HwplanError) as err:
+        engine.run_plan(model, state.PlanInputs(workload="resnet50", mode="training", train_unit="epochs",
+                                                train_volume=-1))
+    assert "--" not in engine.training_message(err.value)
     plain = state.PlanInputs(workload="llama2-70b")
     assert engine.make_demand(plain, engine.target(model, plain)).kv_precision is None
 

@@ -10,7 +10,8 @@ def test_round_trip_keeps_every_input():
 
 
 def test_volume_demand_round_trips_and_gives_a_rate():
-    inputs = PlanInputs(workload="resnet50", mode="training", demand_form="volume", volume=3.6e9, deadline_h=10)
+    # inference: a volume by a deadline is a rate (a training run has its own inputs: train_volume, train_deadline)
+    inputs = PlanInputs(workload="resnet50", mode="inference", demand_form="volume", volume=3.6e9, deadline_h=10)
     back, _ = from_query(to_query(inputs))
     assert back.demand_form == "volume" and back.volume == 3.6e9 and back.deadline_h == 10
     assert back.required_throughput() == 3.6e9 / 36_000
@@ -134,3 +135,16 @@ def test_any_link_opens_with_valid_inputs(query):
     assert inputs.kv_precision in state.KV_CHOICES and inputs.own in ("", *state.OWN_SOURCES)
     back, again = from_query(to_query(inputs))
     assert again == [] and to_query(back) == to_query(inputs)
+
+
+def test_a_training_plan_round_trips_through_the_url():
+    inputs = state.PlanInputs(workload="llama3.1-70b", mode="training", train_volume=1e12, train_unit="tokens",
+                              train_deadline=30, deadline_unit="days", budget_usd_run=250_000, kinds=["gpu", "tpu"])
+    q = state.to_query(inputs, serving=False)
+    assert q == {"workload": "llama3.1-70b", "mode": "training", "pricing": "cloud", "train_unit": "tokens",
+                 "deadline_unit": "days", "train": "1000000000000", "deadline": "30", "budget_run": "250000",
+                 "kinds": "gpu,tpu"}
+    back, notes = state.from_query(q, {"llama3.1-70b"})
+    assert not notes and back == inputs and back.train_deadline_h == 720.0
+    bad, notes = state.from_query({"mode": "training", "train_unit": "litres", "deadline": "-3"})
+    assert bad.train_unit == "tokens" and bad.train_deadline is None and len(notes) == 2
