@@ -2,7 +2,7 @@
 training-step rows.
 
 The step model (hwplan.costmodel.training) at efficiency 1 is corrected by
-  compute efficiency  e_c = sigmoid(a_c + class + kind + vendor + device + precision class)
+  compute efficiency  e_c = sigmoid(a_c + class + kind + vendor (per kind) + device + precision class)
   memory efficiency   e_m = sigmoid(a_m + class_m + device)
   communication       e_x = sigmoid(a_x + kind_x)
   overhead multiplier o   = exp(o_kind)
@@ -95,8 +95,10 @@ class Design:
     def __init__(self, dev: dict, workloads: list[str], n_src: int = 1):
         self.n_dev = len(dev["kind"])
         self.kinds = [DEVICE_KINDS.index(k) for k in dev["kind"]]
-        vendors = sorted(set(dev["vendor"]))
-        self.vendor = [vendors.index(v) for v in dev["vendor"]]
+        # a vendor's effect is per device kind: AMD's CPUs say nothing about AMD's GPUs
+        keys = [f"{v}|{k}" for v, k in zip(dev["vendor"], dev["kind"])]
+        vendors = sorted(set(keys))
+        self.vendor = [vendors.index(v) for v in keys]
         self.workloads = workloads
         self.blocks: list[tuple[str, int, float, float]] = [
             ("a_c", 1, _logit(PRIOR_EC), 1.0), ("cls_c", len(TRAIN_CLASSES), 0.0, 1.0),

@@ -31,7 +31,11 @@ def plan_inputs(args: argparse.Namespace) -> dict:
     return {"workload": args.workload, "throughput": args.throughput, "mode": args.mode,
             "latency_p99_ms": args.latency_p99_ms, "budget_usd_month": args.budget_usd_month,
             "power_cap_kw": args.power_cap_kw, "kinds": options.kinds(args.kinds), "pricing": args.pricing, "top": args.top,
-            **{k: getattr(args, k) for k in SERVING_INPUTS if getattr(args, k, None) is not None}}
+            **{k: getattr(args, k) for k in SERVING_INPUTS if getattr(args, k, None) is not None},
+            **({k: v for k, v in {"token_volume": args.tokens, "samples": args.samples, "epochs": args.epochs,
+                                  "global_batch": args.global_batch, "deadline_hours": args.deadline_hours,
+                                  "budget_usd": args.budget_usd}.items() if v is not None}
+               if args.mode == "training" else {})}
 
 
 # LLM serving plan inputs a report keeps (the user's own model by its architecture facts, not a file path)
@@ -62,7 +66,10 @@ def cmd_report(args: argparse.Namespace) -> int:
                 inputs["model_facts"] = read_config(args.model_config)
                 inputs["model_name"] = options.config_name(args.model_config)
                 inputs["workload"] = "custom"
-            ready = inputs.get("workload") and (inputs.get("throughput") is not None or inputs.get("request_rate"))
+            if args.mode == "training" and args.deadline_hours is None and args.budget_usd is None:
+                raise HwplanError("a training report needs --deadline-hours H (and/or --budget-usd USD per run)")
+            ready = inputs.get("workload") and (inputs.get("throughput") is not None or inputs.get("request_rate")
+                                                or args.mode == "training")
             model = fitted_model(args) if ready else None
             snap = plan_snapshot(store, model, inputs, args.title, args.author or "")
             if args.save:
