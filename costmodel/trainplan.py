@@ -64,7 +64,7 @@ def volume_for(model, w: int, tokens=None, samples=None, epochs=None, global_bat
         pts = tuple((float(b), float(s)) for b, s in zip(ref["global_batch_size"], ref["converge_samples"]))
         gbs = (gb,) if gb else tuple(b for b, _ in pts)
         bench = str(ref["benchmark"].iloc[0])
-        return trainrun.Volume(units=None, gbs=gbs, by_batch=pts, reference=bench,
+        return trainrun.Volume(units=None, gbs=gbs, by_batch=pts, reference=bench, gb_given=bool(gb),
                                label=f"the MLPerf Training {bench} reference run to {ref['quality_target'].iloc[0]} "
                                      f"(samples to converge by global batch: reference convergence points, "
                                      f"{ref['round'].iloc[0]})")
@@ -122,11 +122,11 @@ def runs(model, w: int, d, p, n, vol: trainrun.Volume, eta_on: bool = True) -> d
     else:
         frac, secs = 0.0, 0.0
     best = None
-    for gb in vol.gbs:
+    for gb in _batches(A, w, n, vol):
         c = trainrun.search(A, w, d, p, n, gb, seq, lora, eta_on=eta_on)
-        units = vol.units_at(np.full(d.shape, gb), per_sample)
-        t = trainrun.run_seconds(units, c.throughput, frac, secs)
-        cur = {"chosen": c, "time": t, "units": units, "gb": np.full(d.shape, gb)}
+        units = vol.units_at(gb, per_sample)
+        t = np.where(np.isfinite(gb), trainrun.run_seconds(units, c.throughput, frac, secs), np.inf)
+        cur = {"chosen": c, "time": t, "units": units, "gb": gb}
         if best is None:
             best = cur
         else:
@@ -135,6 +135,27 @@ def runs(model, w: int, d, p, n, vol: trainrun.Volume, eta_on: bool = True) -> d
     assert best is not None
     best["frac"], best["secs"] = frac, secs
     return best
+
+
+LOCAL_BATCHES = tuple(2 ** k for k in range(11))   # samples per device per step a reference run of a non-LLM model tries
+
+
+def _batches(A, w, n, vol: trainrun.Volume):
+    """Global batches to try per setup: the volume's own; for a non-LLM reference run, whole local batches (1, 2,
+    4 ... 1,024 samples per device, and each listed batch rounded to one) up to the largest global batch the
+    benchmark's convergence points cover (a
+    batch that does not divide over the devices would run a partial micro-batch). LLM runs keep the benchmark's
+    listed batches (their layouts split the batch themselves)."""
+    n = np.asarray(n, dtype=float)
+    if not vol.by_batch or A["wl_is_llm"][w] > 0 or vol.gb_given:
+        return [np.full(n.shape, float(g)) for g in vol.gbs]
+    top = max(b for b, _ in vol.by_batch)
+    out = [np.where(n * k <= top, n * k, np.nan) for k in LOCAL_BATCHES]
+    # and each batch the benchmark lists, rounded to a whole local batch
+    out += [np.where((n <= b) & (np.round(b / n) * n <= top), np.round(b / n) * n, np.nan) for b, _ in vol.by_batch]
+    # the largest whole local batch under the top, where even one sample per device is over it: nothing
+    out.append(np.where(n <= top, np.floor(top / n) * n, np.nan))
+    return out
 
 
 def _where(mask, a, b):

@@ -262,6 +262,7 @@ class Volume:
     by_batch: tuple[tuple[float, float], ...] = ()   # (global batch, samples to converge), sorted by batch
     label: str = ""
     reference: str = ""                              # the benchmark whose run this is, or ""
+    gb_given: bool = False                           # the user chose the global batch
 
     def units_at(self, gb, per_sample: float) -> np.ndarray:
         """Units (tokens or samples) to process at global batch gb."""

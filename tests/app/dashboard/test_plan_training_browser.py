@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from hwplan.app.dashboard import engine, state
 from hwplan.core.store import Store
@@ -35,8 +36,18 @@ def metric(page, label: str) -> str:
 
 
 def pick(page, box: str, option: str) -> None:
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text=box).click()
-    page.get_by_role("option", name=option).click()
+    """Open a sidebar select box and choose an option, as a person does; a rerun that redraws the box while it
+    opens (a loaded machine) closes the list, so it is opened again (at most 3 times), then the rerun is awaited."""
+    select = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text=box)
+    for attempt in range(3):
+        select.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=8_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    settle(page)  # the rerun the choice starts is over before the next box is opened
 
 
 def fill(page, label: str, value: str, url_part: str) -> None:
