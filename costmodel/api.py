@@ -14,7 +14,7 @@ import pandas as pd
 from hwplan.core.errors import HwplanError, UnknownIdError
 from hwplan.core.vocab import BASES, BOUNDS, PHASES, PRECISIONS, QUALITY
 from hwplan.costmodel.assumptions import Assumptions
-from hwplan.costmodel.cost import costs, prices
+from hwplan.costmodel.cost import costs, device_price_basis, prices, tco_dict
 from hwplan.costmodel.evaluate import SCENARIOS, evaluate, precision_allowed, scenario_index
 from hwplan.costmodel.llmserve import request_shape
 from hwplan.costmodel.performance import PerformanceModel
@@ -219,7 +219,8 @@ def _estimate(model, workload, device, w, d, p, e, count, s, mode, a, phase="", 
     price, cloud = prices(model.devices_, model.dev_["price_usd"], model.dev_["cloud_usd_per_hour"], a)
     tp = float(e.throughput)
     power = float(e.power_w)
-    c = costs(count, tp, power, float(e.idle_w), price[d], cloud[d], a)
+    c = costs(count, tp, power, float(e.idle_w), price[d], cloud[d], a, per_node=model.dev_["per_node"][d],
+              kind=model.dev_["kind"][d])
     basis = BASES[int(e.basis)]
     key = f"{workload}|{device}|{SCENARIOS[s]}"
     if basis == "measured":
@@ -278,6 +279,9 @@ def _estimate(model, workload, device, w, d, p, e, count, s, mode, a, phase="", 
         tensor_parallel=int(e.tensor_parallel), pipeline_parallel=int(e.pipeline_parallel),
         latency_p50_s=float(e.latency_p50_s) if fits else None, overhead_s=clean(e.overhead_s),
         peak_throughput=clean(e.peak_throughput), flops_per_unit=clean(e.flops_per_unit),
+        tco=tco_dict(c), breakeven_months=clean(float(c["breakeven_months"])),
+        price_basis=device_price_basis(model, d, a)[0], price_stale=device_price_basis(model, d, a)[1],
+        carbon_kg_per_kwh=a.carbon_intensity(),
     )
 
 
@@ -294,7 +298,8 @@ def predict_curve(model: PerformanceModel, workload: str, device: str, count: in
     P, B = np.meshgrid(np.array([PRECISIONS.index(p) for p in precs], dtype=int), np.array(batches, dtype=float), indexing="ij")
     ev = evaluate(model, w, d, P.ravel(), B.ravel(), int(count), s)
     price, cloud = prices(model.devices_, model.dev_["price_usd"], model.dev_["cloud_usd_per_hour"], a)
-    c = costs(count, ev.throughput, ev.power_w, ev.idle_w, price[d], cloud[d], a)
+    c = costs(count, ev.throughput, ev.power_w, ev.idle_w, price[d], cloud[d], a, per_node=model.dev_["per_node"][d],
+              kind=model.dev_["kind"][d])
     tp = ev.throughput
     df = pd.DataFrame({
         "workload": workload, "device": device, "device_count": int(count),

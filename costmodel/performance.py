@@ -52,7 +52,7 @@ DEFAULT_INTERVAL = {"measured": [-0.25, 0.25], "calibrated": [-0.6, 0.6], "roofl
 # The fitted state, in the order `to_dict` writes it.
 STATE = ("devices_", "dev_", "workloads_", "wl_", "eta_", "basis_", "basis_detail_", "interval_", "ec0_", "em0_",
          "comm_eff_", "power_", "overhead_", "meta_", "llm_", "train_")
-_ARRAY_SKIP_DEV = ("kind", "vendor", "notes")
+_ARRAY_SKIP_DEV = ("kind", "vendor", "notes", "price_basis")
 _ARRAY_SKIP_WL = ("ids", "basis", "unit", "modes")
 
 

@@ -11,7 +11,7 @@ from hwplan.core.errors import HwplanError, UnknownIdError
 from hwplan.core.fmt import number, usd
 from hwplan.core.vocab import BASES, DEVICE_KINDS, PRECISIONS
 from hwplan.costmodel.assumptions import Assumptions
-from hwplan.costmodel.cost import costs, prices
+from hwplan.costmodel.cost import TCO_TERMS, costs, price_basis, prices
 from hwplan.costmodel.evaluate import Evaluation, evaluate, precision_allowed, scenario_index
 from hwplan.costmodel.llmserve import request_shape
 from hwplan.costmodel.performance import PerformanceModel
@@ -61,6 +61,7 @@ class Candidates:
     grid: dict
     ev: Evaluation
     cost: dict
+    assumptions: Assumptions
 
 
 def evaluate_grid(model, w, grid, s, a: Assumptions, pricing: str, latency_limit_s: float | None = None,
@@ -78,10 +79,11 @@ def evaluate_grid(model, w, grid, s, a: Assumptions, pricing: str, latency_limit
     else:
         ev = evaluate(model, w, grid["d"], grid["p"], grid["b"], grid["n"], s, latency_limit_s=latency_limit_s, **serving)
     price, cloud = prices(model.devices_, model.dev_["price_usd"], model.dev_["cloud_usd_per_hour"], a)
-    c = costs(grid["n"], ev.throughput, ev.power_w, ev.idle_w, price[grid["d"]], cloud[grid["d"]], a)
+    c = costs(grid["n"], ev.throughput, ev.power_w, ev.idle_w, price[grid["d"]], cloud[grid["d"]], a,
+              per_node=np.asarray(model.dev_["per_node"])[grid["d"]], kind=np.asarray(model.dev_["kind"])[grid["d"]])
     c["usd_per_month"] = c["usd_per_month_" + pricing]
     c["usd_per_million_units"] = c["usd_per_million_" + pricing]
-    return Candidates(grid, ev, c)
+    return Candidates(grid, ev, c, a)
 
 
 def run_plan(model: PerformanceModel, demand: Demand, a: Assumptions, top: int = 10) -> PlanResult:
@@ -139,7 +141,10 @@ def run_plan(model: PerformanceModel, demand: Demand, a: Assumptions, top: int =
     unpriced = sorted({model.devices_[i] for i in np.unique(k.grid["d"][k.ev.supported & ~priced])})
     if unpriced:
         notes.append(f"left out for want of a {demand.pricing} price ({len(unpriced)} device(s)): {', '.join(unpriced)}; "
-                     "set Assumptions.price_overrides to include them")
+                     + ("add a price with an override (CLI: an assumption set with price_overrides {device: "
+                        "{'cloud_usd_per_hour': ...}}; dashboard: Catalog -> overrides) or a row in data/prices.csv"
+                        if demand.pricing == "cloud" else "add its purchase price with an override "
+                        "({device: {'price_usd': ...}})"))
     meets_tp = valid & (tp >= X)
     # the smallest count meeting the throughput, per (device, precision, batch)
     setup_key = (k.grid["d"] * len(PRECISIONS) + k.grid["p"]) * 10_000 + k.grid["b"]
@@ -228,6 +233,8 @@ def _first_per_key(key: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 def _frame(model, k, idx, X, demand) -> pd.DataFrame:
     d, p = k.grid["d"][idx], k.grid["p"][idx]
+    pb, ps = price_basis(model.devices_, model.dev_["price_basis"], model.dev_["price_stale"], k.assumptions,
+                         demand.pricing)
     tp = k.ev.throughput[idx]
     return pd.DataFrame({
         "device": [model.devices_[i] for i in d], "device_kind": [model.dev_["kind"][i] for i in d],
@@ -250,6 +257,12 @@ def _frame(model, k, idx, X, demand) -> pd.DataFrame:
         "concurrency": k.ev.batch[idx] * k.ev.replicas[idx], "expert_parallel": k.ev.expert_parallel[idx],
         "devices_per_node": np.asarray(model.dev_["per_node"])[d], "weights_gb": k.ev.weights_b[idx] / 1e9,
         "kv_cache_gb": k.ev.kv_cache_b[idx] / 1e9, "activations_gb": k.ev.activations_b[idx] / 1e9,
+        # whole-system TCO (owned, per month) and the cloud price's source
+        "capex_usd": (k.cost["capex_usd_devices"] + k.cost["capex_usd_hosts"] + k.cost["capex_usd_network"]
+                      + k.cost["capex_usd_facility"])[idx],
+        **{f"owned_usd_month_{t}": k.cost[f"owned_usd_month_{t}"][idx] for t in TCO_TERMS},
+        "breakeven_months": k.cost["breakeven_months"][idx],
+        "price_basis": [pb[i] for i in d], "price_stale": [ps[i] for i in d],
     })
 
 

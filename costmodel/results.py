@@ -100,6 +100,12 @@ class Estimate:
     train_volume_label: str | None = None
     grads_gb: float | None = None
     optimizer_gb: float | None = None
+    # whole-system TCO and where the price came from
+    tco: dict | None = None                  # capex by term, owned USD/month by term, break-even (hwplan.costmodel.cost)
+    breakeven_months: float | None = None    # months of use after which buying costs less than renting
+    price_basis: str | None = None           # the cloud offer the price is (provider, instance, region, date)
+    price_stale: bool | None = None          # older than hwplan.core.prices.PRICE_MAX_AGE_DAYS, or undated
+    carbon_kg_per_kwh: float | None = None   # the grid intensity used (the region's unless one was given)
 
     @property
     def usd_per_million_units(self) -> dict:

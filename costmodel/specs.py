@@ -107,6 +107,21 @@ def add_host_devices(meas: pd.DataFrame | None, catalog: pd.DataFrame) -> tuple[
     return meas, catalog, info
 
 
+def _price_basis(r) -> str:
+    """Where a device's cloud price comes from: 'aws p5.48xlarge, us-east-1, 2026-01-21 (data/prices.csv)'."""
+    v = r.get("cloud_usd_per_hour")
+    try:
+        ok = np.isfinite(float(v))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        return ""
+    when = str(r.get("cloud_price_date") or "") or "undated"
+    stale = " (stale)" if bool(r.get("cloud_price_stale")) is True else ""
+    return (f"{r.get('cloud_provider', '')} {r.get('cloud_instance', '')}, {r.get('cloud_region', '')}, {when}{stale} "
+            "(data/prices.csv, median-provider rule)")
+
+
 def device_table(catalog: pd.DataFrame) -> dict:
     """Per-device arrays in SI units, with missing facts imputed and flagged."""
     cat = catalog
@@ -161,6 +176,9 @@ def device_table(catalog: pd.DataFrame) -> dict:
         "board_w": board.tolist(), "idle_w": idle.tolist(), "year": year.tolist(),
         "price_usd": cat["price_usd"].astype(float).tolist(),
         "cloud_usd_per_hour": cat["cloud_usd_per_hour"].astype(float).tolist(),
+        "price_basis": [_price_basis(r) for _, r in cat.iterrows()],
+        "price_stale": [float(r.get("cloud_price_stale") is True or r.get("cloud_price_stale") == True)  # noqa: E712
+                        for _, r in cat.iterrows()],
         "kind": kind, "vendor": cat["vendor"].astype(str).str.lower().tolist(),
         "board_imputed": board_imputed.astype(float).tolist(), "idle_imputed": idle_imputed.astype(float).tolist(),
         "ic_imputed": ic_imputed.astype(float).tolist(), "mem_imputed": mem_imputed.astype(float).tolist(),

@@ -12,7 +12,7 @@ from hwplan.core.errors import HwplanError, UnknownIdError
 from hwplan.core.vocab import BASES, PRECISIONS
 from hwplan.costmodel import trainrun
 from hwplan.costmodel.assumptions import Assumptions
-from hwplan.costmodel.cost import costs, prices
+from hwplan.costmodel.cost import costs, device_price_basis, prices, tco_dict
 from hwplan.costmodel.results import Demand, Estimate, PlanResult, clean
 
 RECOMPUTE_NAMES = ("no", "selective", "full")
@@ -176,11 +176,12 @@ def _power(A, d, n, busy):
 
 def _money(model, d, n, tput, power_w, idle_w, seconds, a: Assumptions) -> dict:
     price, cloud = prices(model.devices_, model.dev_["price_usd"], model.dev_["cloud_usd_per_hour"], a)
-    c = costs(n, tput, power_w, idle_w, price[d], cloud[d], a)
+    c = costs(n, tput, power_w, idle_w, price[d], cloud[d], a, per_node=np.asarray(model.dev_["per_node"])[d],
+              kind=np.asarray(model.dev_["kind"])[d])
     hours = np.where(np.isfinite(seconds), seconds / 3600.0, np.nan)
     kwh = power_w / 1000.0 * hours * a.pue
     return {"usd_per_run_cloud": c["usd_per_hour_cloud"] * hours, "usd_per_run_owned": c["usd_per_hour_owned"] * hours,
-            "energy_kwh_per_run": kwh, "co2_kg_per_run": kwh * a.carbon_kg_per_kwh, "device_hours": n * hours, **c}
+            "energy_kwh_per_run": kwh, "co2_kg_per_run": kwh * a.carbon_intensity(), "device_hours": n * hours, **c}
 
 
 def predict_training(model, workload: str, device: str, count: int = 1, precision: str = "auto", tokens=None,
@@ -263,7 +264,10 @@ def _estimate(model, w, d, p, n, r, j, vol, a, auto=False) -> Estimate:
         peak_throughput=clean(ceiling), flops_per_unit=None, expert_parallel=int(pick(c.ep)),
         devices_per_node=int(A["per_node"][d]) if np.isfinite(A["per_node"][d]) else None,
         weights_gb=gbv(c.mem_weights), activations_gb=gbv(c.mem_activations))
-    return replace(base, time_to_train_s=clean(seconds) if fits else None,
+    pb, ps = device_price_basis(model, d, a)
+    return replace(base, tco=tco_dict(money), breakeven_months=clean(float(np.ravel(money["breakeven_months"])[0])),
+                   price_basis=pb, price_stale=ps,
+                   carbon_kg_per_kwh=a.carbon_intensity(), time_to_train_s=clean(seconds) if fits else None,
                    device_hours=clean(money["device_hours"]) if fits else None,
                    usd_per_run_cloud=clean(money["usd_per_run_cloud"]) if fits else None,
                    usd_per_run_owned=clean(money["usd_per_run_owned"]) if fits else None,
@@ -316,6 +320,10 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
     meets_budget = (cost <= budget) if budget else np.ones_like(meets_time)
     power_ok = (power / 1000.0 <= demand.power_cap_kw) if demand.power_cap_kw else np.ones_like(meets_time)
     ok = meets_time & priced & meets_budget & power_ok
+    from hwplan.costmodel.cost import price_basis
+
+    pb_all, ps_all = price_basis(model.devices_, model.dev_["price_basis"], model.dev_["price_stale"], a, demand.pricing)
+    pbasis, pstale = [pb_all[i] for i in D], [ps_all[i] for i in D]
     frame = pd.DataFrame({
         "device": [model.devices_[i] for i in D], "kind": [model.dev_["kind"][i] for i in D],
         "precision": [PRECISIONS[i] for i in P], "count": N.astype(int),
@@ -328,6 +336,7 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
         "global_batch": r["gb"].astype(int), "memory_gb_per_device": c.mem_total / 1e9,
         "basis": [BASES[int(A["train"]["basis"][w][i])] if A.get("train") else "roofline" for i in D],
         "fits": fits, "meets_deadline": meets_time, "priced": priced,
+        "price_basis": pbasis, "price_stale": pstale,
     })
     frame["_cost"] = np.where(priced, cost, np.inf)
     feasible = frame[ok].sort_values(["_cost", "time_to_train_h"])

@@ -29,6 +29,7 @@ def register(sub) -> None:
     p.add_argument("--mode", choices=MODES, default="inference")
     options.llm_request(p)
     options.training_run(p)
+    options.assumptions(p)
     p.add_argument("--queries", metavar="IN.csv",
                    help="batch form: columns workload, device, device_count, scenario[, precision, batch_size, mode, "
                         "input_len, output_len, kv_precision, tokens, samples, epochs]")
@@ -80,7 +81,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise HwplanError(f"{', '.join(given)} describe a training run: add --mode training")
     est = predict(model, workload, args.device, count=args.count, precision=args.precision, batch=args.batch,
                   scenario=args.scenario, mode=args.mode, input_len=args.input_len, output_len=args.output_len,
-                  kv_precision=args.kv_precision)
+                  kv_precision=args.kv_precision, assumptions=options.assumptions_of(args))
     if args.json:
         output.emit_json(est.as_dict())
         return 0
@@ -115,7 +116,7 @@ def _predict_training(args, model, workload) -> int:
     from hwplan.costmodel.api import predict_training
 
     est = predict_training(model, workload, args.device, count=args.count, precision=args.precision,
-                           **options.training_volume(args))
+                           assumptions=options.assumptions_of(args), **options.training_volume(args))
     if args.json:
         output.emit_json(est.as_dict())
         return 0
@@ -264,7 +265,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                     pricing=args.pricing, ttft_p99_ms=args.ttft_p99_ms, tpot_p99_ms=args.tpot_p99_ms,
                     request_rate=args.request_rate, input_len=args.input_len, output_len=args.output_len,
                     kv_precision=args.kv_precision)
-    res = plan(model, demand, top=args.top)
+    res = plan(model, demand, assumptions=options.assumptions_of(args), top=args.top)
     if args.json:
         output.emit_json(res.as_dict())
         return 0
@@ -320,7 +321,7 @@ def _plan_training(args) -> int:
                     epochs=vol["epochs"], global_batch=vol["global_batch"], deadline_hours=args.deadline_hours,
                     budget_usd=args.budget_usd, power_cap_kw=args.power_cap_kw, kinds=options.kinds(args.kinds),
                     pricing=args.pricing)
-    res = plan(model, demand, top=args.top)
+    res = plan(model, demand, assumptions=options.assumptions_of(args), top=args.top)
     if args.json:
         output.emit_json(res.as_dict())
         return 0

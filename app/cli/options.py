@@ -60,6 +60,43 @@ def llm_request(p: argparse.ArgumentParser) -> None:
                    help="your own LLM: a Hugging Face config.json on disk (never fetched); replaces --workload")
 
 
+def assumptions(p: argparse.ArgumentParser) -> None:
+    """Cost and environment assumptions (`predict`, `plan`, `report`)."""
+    p.add_argument("--assumptions", metavar="NAME", help="a saved assumption set (dashboard Catalog page, or "
+                                                          "`hwplan prices import FILE --name NAME`)")
+    p.add_argument("--region", metavar="REGION", help="grid region for carbon intensity, e.g. gcp:us-central1, "
+                                                      "aws:eu-west-1, country:DE (data/carbon_intensity.csv)")
+
+
+def assumptions_of(args):
+    """The Assumptions a command runs with: the named set from the store (if any), then --region."""
+    from hwplan.core.errors import HwplanError
+    from hwplan.costmodel.assumptions import Assumptions
+
+    payload: dict = {}
+    name = getattr(args, "assumptions", None)
+    if name:
+        store = open_store(args)
+        try:
+            got = store.get_assumptions(name)
+            known = store.list_assumptions()
+        finally:
+            store.close()
+        if got is None:
+            raise HwplanError(f"no assumption set named '{name}' in the store" + (f" (saved: {', '.join(known)})"
+                                                                                   if known else " (none saved yet)"))
+        payload = dict(got)
+    region = getattr(args, "region", None)
+    if region:
+        payload["region"] = region
+    try:
+        return Assumptions(**payload)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": ("assumptions",), "msg": str(exc)}
+        where = ".".join(str(x) for x in first.get("loc", ())) or "assumptions"
+        raise HwplanError(f"--{where.replace('_', '-')}: {first.get('msg', exc)}") from None
+
+
 def training_run(p: argparse.ArgumentParser) -> None:
     """A training run's volume (`predict --mode training`, `plan --mode training`); none: the benchmark's run."""
     p.add_argument("--tokens", type=str, metavar="T", help="training: tokens to train on (LLMs), e.g. 1e12")
@@ -93,6 +130,7 @@ def plan_demand(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kinds", help="comma-separated device kinds to allow: cpu,gpu,tpu,fpga,asic")
     p.add_argument("--pricing", choices=PRICING, default="cloud")
     p.add_argument("--top", type=int, default=10)
+    assumptions(p)
 
 
 def kinds(value: str | None) -> list[str] | None:

@@ -71,6 +71,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             ready = inputs.get("workload") and (inputs.get("throughput") is not None or inputs.get("request_rate")
                                                 or args.mode == "training")
             model = fitted_model(args) if ready else None
+            if args.assumptions or args.region:
+                inputs["assumptions"] = options.assumptions_of(args).model_dump()
             snap = plan_snapshot(store, model, inputs, args.title, args.author or "")
             if args.save:
                 store.put_report(snap.id, snap.title, snap.author, snap.created_at, snap.model_dump(mode="json"))

@@ -318,7 +318,7 @@ def plan_snapshot(store, model, inputs: dict, title: str, author: str = "") -> S
                     ttft_p99_ms=inputs.get("ttft_p99_ms"), tpot_p99_ms=inputs.get("tpot_p99_ms"),
                     request_rate=inputs.get("request_rate"), input_len=inputs.get("input_len"),
                     output_len=inputs.get("output_len"), kv_precision=inputs.get("kv_precision"))
-    assumptions = Assumptions()
+    assumptions = Assumptions(**(inputs.get("assumptions") or {}))
     result = plan(model, demand, assumptions, top=int(inputs.get("top") or 10))
     return build_snapshot(title=title, author=author, kind="plan", inputs=inputs, plan_result=result,
                           assumptions=assumptions, store=store)
@@ -334,7 +334,7 @@ def _training_snapshot(store, model, inputs: dict, title: str, author: str) -> S
     demand = Demand(workload=inputs["workload"], mode="training", power_cap_kw=inputs.get("power_cap_kw"),
                     kinds=inputs.get("kinds"), pricing=inputs.get("pricing") or "cloud",
                     **{k: inputs.get(k) for k in TRAINING_INPUTS})
-    assumptions = Assumptions()
+    assumptions = Assumptions(**(inputs.get("assumptions") or {}))
     result = plan(model, demand, assumptions, top=int(inputs.get("top") or 10))
     return build_snapshot(title=title, author=author, kind="plan", inputs=inputs, plan_result=result,
                           assumptions=assumptions, store=store)

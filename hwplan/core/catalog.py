@@ -16,13 +16,15 @@ from hwplan.core.vocab import DEVICE_KINDS, TOPOLOGIES
 CATALOG_NUMERIC = (
     "launch_year", "cores", "fp32_tflops", "tf32_tflops", "bf16_tflops", "fp16_tflops", "fp8_tflops",
     "int8_tops", "mem_gb", "mem_bw_gbs", "interconnect_gbs", "board_power_w", "idle_power_w",
-    "price_usd", "cloud_usd_per_hour", "fp4_tflops", "link_gbs_per_direction", "devices_per_node", "scaleup_domain",
+    "price_usd", "fp4_tflops", "link_gbs_per_direction", "devices_per_node", "scaleup_domain",
     "scaleout_gbs_per_direction", "pcie_gbs_per_direction",
 )
 CATALOG_TEXT = (
-    "id", "vendor", "model", "kind", "cloud_provider", "cloud_region", "cloud_price_date",
-    "aliases", "source", "notes", "topology",
+    "id", "vendor", "model", "kind", "aliases", "source", "notes", "topology",
 )
+# Filled from the price catalog (data/prices.csv, hwplan.core.prices) at load: never columns of catalog.csv
+CLOUD_COLUMNS = ("cloud_usd_per_hour", "cloud_provider", "cloud_instance", "cloud_region", "cloud_price_date",
+                 "cloud_price_stale", "cloud_price_source")
 CATALOG_CHOICES = {"topology": TOPOLOGIES}
 CATALOG_REQUIRED = ("id", "vendor", "model", "kind", "source")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9.]+)*$")
@@ -68,14 +70,35 @@ def typed_catalog(df: pd.DataFrame) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, mtime: float, validated: bool) -> pd.DataFrame:
+def _load(path: str, mtime: float, validated: bool, prices_mtime: float) -> pd.DataFrame:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     if not validated:
-        return typed_catalog(df).set_index("id", drop=False)
+        return with_cloud_prices(typed_catalog(df).set_index("id", drop=False))
     out, problems = validate_catalog(df, Path(path).name)
     if problems:
         raise ValidationError(problems, f"the hardware catalog {path} is invalid")
-    return out.set_index("id", drop=False)
+    return with_cloud_prices(out.set_index("id", drop=False))
+
+
+def with_cloud_prices(cat: pd.DataFrame, prices: pd.DataFrame | None = None, pricing: str = "on-demand") -> pd.DataFrame:
+    """The catalog with each device's cloud price by the price catalog's rule (hwplan.core.prices.PRICE_RULE):
+    price per device-hour, provider, instance, region, date, whether it is stale, and its source."""
+    from hwplan.core.prices import device_prices
+
+    out = cat.copy()
+    if prices is None and not paths.PRICES_CSV.exists():
+        table = {}
+    else:
+        table = device_prices(prices, pricing)
+    get = lambda d, k, default: getattr(table[d], k) if d in table else default
+    out["cloud_usd_per_hour"] = [get(d, "usd_per_device_hour", np.nan) for d in out.index]
+    out["cloud_provider"] = [get(d, "provider", "") for d in out.index]
+    out["cloud_instance"] = [get(d, "instance_type", "") for d in out.index]
+    out["cloud_region"] = [get(d, "region", "") for d in out.index]
+    out["cloud_price_date"] = [get(d, "price_date", "") for d in out.index]
+    out["cloud_price_stale"] = [bool(get(d, "stale", False)) for d in out.index]
+    out["cloud_price_source"] = [get(d, "source", "") for d in out.index]
+    return out
 
 
 def load_catalog(path: str | Path | None = None, validated: bool = True) -> pd.DataFrame:
@@ -87,7 +110,8 @@ def load_catalog(path: str | Path | None = None, validated: bool = True) -> pd.D
     if not p.exists():
         raise ValidationError([Problem(str(p), 0, "file", "catalog file not found",
                                        "the catalog shipped in hwplan's package data (hwplan/data/catalog.csv)")])
-    return _load(str(p), p.stat().st_mtime, validated).copy()
+    pm = paths.PRICES_CSV.stat().st_mtime if paths.PRICES_CSV.exists() else 0.0
+    return _load(str(p), p.stat().st_mtime, validated, pm).copy()
 
 
 def device(device_id: str, catalog: pd.DataFrame | None = None) -> pd.Series:

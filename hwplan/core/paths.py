@@ -18,6 +18,8 @@ PUBLISHED_TRAINING_CSV = DATA_DIR / "published_training.csv"  # training results
 TRAINING_RUNS_CSV = DATA_DIR / "training_runs.csv"  # reference runs: samples to a benchmark's quality target by batch
 RAW_TRAINING = tuple(DATA_DIR / "raw" / f for f in ("training_mlperf.csv", "training_vendor.csv",
                                                       "training_vendor_nonllm.csv", "training_volumes.csv"))
+PRICES_CSV = DATA_DIR / "prices.csv"  # the one price catalog: instance-level cloud prices (hwplan.core.prices)
+CARBON_CSV = DATA_DIR / "carbon_intensity.csv"  # grid carbon intensity by cloud region, country and grid
 PUBLISHED_FILES = (PUBLISHED_CSV, PUBLISHED_SERVING_CSV)  # what a new store is seeded with (plus MEASURED_DIR)
 
 
