@@ -104,12 +104,33 @@ def cmd_predict(args: argparse.Namespace) -> int:
                   f"{fmt.per_unit(u)}"),
         ("cost (cloud)", f"{fmt.usd(est.usd_per_hour_cloud, 'h')}; {fmt.usd(est.usd_per_million_units_cloud)} per million"),
         ("cost (owned)", f"{fmt.usd(est.usd_per_hour_owned, 'h')}; {fmt.usd(est.usd_per_million_units_owned)} per million"),
-        ("CO2", f"{fmt.co2(est.co2_kg_per_million_units)} per million"),
+        ("CO2", f"{fmt.co2(est.co2_kg_per_million_units)} per million "
+                f"({est.carbon_kg_per_kwh:g} kg per kWh of the grid region)"),
+        *tco_lines(est),
     ]
     if est.note and est.fits:
         lines.append(("note", est.note))
     output.fields(lines)
     return 0
+
+
+def tco_lines(est) -> list[tuple[str, str]]:
+    """Where the cloud price comes from (and whether it is stale), the owned TCO by term, the break-even."""
+    out = []
+    if est.price_basis:
+        out.append(("cloud price", est.price_basis + ("  STALE: older than a year or undated" if est.price_stale else "")))
+    t = est.tco or {}
+    if t.get("owned_usd_per_month") and t.get("owned_total_usd_per_month") is not None:
+        m = t["owned_usd_per_month"]
+        terms = ", ".join(f"{k} {fmt.usd(v)}" for k, v in m.items() if v is not None)
+        capex = sum(v or 0 for v in t["capex_usd"].values())
+        out.append(("TCO (owned)", f"{fmt.usd(t['owned_total_usd_per_month'])}/month = {terms}; capex {fmt.usd(capex)} "
+                                   f"over {fmt.count(t.get('nodes'))} node(s)"))
+    if est.breakeven_months is not None:
+        out.append(("rent vs buy", f"buying breaks even after {fmt.number(est.breakeven_months)} months of use"))
+    elif t.get("cloud_usd_per_month") is not None and t.get("owned_total_usd_per_month") is not None:
+        out.append(("rent vs buy", "renting stays cheaper (buying never breaks even at these prices)"))
+    return out
 
 
 def _predict_training(args, model, workload) -> int:
@@ -147,6 +168,7 @@ def training_lines(est) -> list[tuple[str, str]]:
         ("cost per run", f"cloud {fmt.usd(est.usd_per_run_cloud)}; owned {fmt.usd(est.usd_per_run_owned)}"),
         ("energy per run", f"{fmt.kwh(est.energy_kwh_per_run)} (facility, PUE included); CO2 {fmt.co2(est.co2_kg_per_run)}"),
         ("power", f"{fmt.watts(est.power_w)} ({est.power_scope})"),
+        *tco_lines(est)[:1],
         ("basis", f"{est.basis}: {est.basis_detail}"),
     ]
     if est.note:
@@ -294,6 +316,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                      [*SETUP_COLUMNS, ("usd_per_month", "$/month", fmt.usd), ("latency_p99_s", "p99", fmt.seconds),
                       ("energy_kwh_per_month", "energy/month", fmt.kwh)],
                      title=f"Pareto front (cost, latency, energy): {len(res.pareto)} setup(s)")
+    _price_notes(res)
     for n in res.notes:
         print(f"\nnote: {n}")
     print(f"\n{res.candidates_evaluated:,} candidate setups evaluated")
@@ -334,10 +357,22 @@ def _plan_training(args) -> int:
         print()
         output.table(rows.to_dict("records"), TRAINING_COLUMNS,
                      title="ranked setups:" if res.feasible else "fastest setups (none meets the deadline and budget):")
+    _price_notes(res)
     for n in res.notes:
         print(f"\nnote: {n}")
     print(f"\n{res.candidates_evaluated:,} candidate setups evaluated")
     return 0
+
+
+def _price_notes(res) -> None:
+    """The recommendation's price source, and which ranked prices are stale."""
+    table = res.ranked if res.feasible else res.nearest
+    if not len(table) or "price_basis" not in table:
+        return
+    print(f"\nprice of #1: {table['price_basis'].iloc[0]}")
+    stale = sorted(set(table.loc[table["price_stale"].astype(bool), "device"]))
+    if stale:
+        print(f"STALE prices (older than a year or undated): {', '.join(stale)}")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -112,9 +112,11 @@ def test_snapshot_holds_everything_the_issue_lists(saved):
 
 
 def test_saved_report_reopens_unchanged_after_the_catalog_changes(env, tmp_path, monkeypatch):
-    cat_copy = tmp_path / "catalog.csv"
+    cat_copy, price_copy = tmp_path / "catalog.csv", tmp_path / "prices.csv"
     shutil.copy(paths.CATALOG_CSV, cat_copy)
+    shutil.copy(paths.PRICES_CSV, price_copy)
     monkeypatch.setattr(paths, "CATALOG_CSV", cat_copy)
+    monkeypatch.setattr(paths, "PRICES_CSV", price_copy)
     result = _plan(env)
     rid = save_report(env["store"], title="Before the price change", author="t", kind="plan", inputs=_inputs(),
                       plan_result=result)
@@ -124,9 +126,13 @@ def test_saved_report_reopens_unchanged_after_the_catalog_changes(env, tmp_path,
     old_price = first.device_row(dev)["cloud_usd_per_hour"]
 
     df = pd.read_csv(cat_copy, dtype=str, keep_default_na=False)
-    df.loc[df["id"] == dev, "cloud_usd_per_hour"] = str(old_price * 3 + 1)
     df.loc[df["id"] == dev, "model"] = "renamed in the new catalog"
     df.to_csv(cat_copy, index=False)
+    # every offer of the device in the price catalog triples (+1 USD per device-hour): its planning price does too
+    pc = pd.read_csv(price_copy, dtype=str, keep_default_na=False)
+    mine = pc["device"] == dev
+    pc.loc[mine, "usd_per_hour"] = [str((old_price * 3 + 1) * int(n)) for n in pc.loc[mine, "devices_per_instance"]]
+    pc.to_csv(price_copy, index=False)
     assert load_catalog().loc[dev, "cloud_usd_per_hour"] == pytest.approx(old_price * 3 + 1)
 
     again = load_report(env["store"], rid)
