@@ -19,6 +19,7 @@ from hwplan.costmodel.evaluate import SCENARIOS, evaluate, precision_allowed, sc
 from hwplan.costmodel.llmserve import request_shape
 from hwplan.costmodel.performance import PerformanceModel
 from hwplan.costmodel.planner import run_plan
+from hwplan.costmodel.power import describe as power_describe
 from hwplan.costmodel.results import Demand, Estimate, PlanResult, clean
 from hwplan.costmodel.trainplan import plan_training, predict_training, training_workloads
 
@@ -278,6 +279,7 @@ def _estimate(model, workload, device, w, d, p, e, count, s, mode, a, phase="", 
         tensor_parallel=int(e.tensor_parallel), pipeline_parallel=int(e.pipeline_parallel),
         latency_p50_s=float(e.latency_p50_s) if fits else None, overhead_s=clean(e.overhead_s),
         peak_throughput=clean(e.peak_throughput), flops_per_unit=clean(e.flops_per_unit),
+        device_power_w=clean(e.device_power_w), power_basis=power_describe(model.power_),
     )
 
 

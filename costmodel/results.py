@@ -100,6 +100,10 @@ class Estimate:
     train_volume_label: str | None = None
     grads_gb: float | None = None
     optimizer_gb: float | None = None
+    # power: power_w is wall power of the whole setup (power_scope "system": hosts per node + devices, no PUE);
+    # device_power_w the devices' own share; power_basis what both rest on (hwplan.costmodel.power)
+    device_power_w: float | None = None
+    power_basis: str = ""
 
     @property
     def usd_per_million_units(self) -> dict:
