@@ -5,4 +5,4 @@ Public API in `hwplan.costmodel.api` (fit_models, predict, predict_curve, scalin
 neither sklearn nor scipy (fitted coefficients are cached as JSON and evaluated with numpy).
 """
 
-CODE_VERSION = "costmodel-9"  # the fitted state as PerformanceModel.to_dict writes it
+CODE_VERSION = "costmodel-10"  # the fitted state as PerformanceModel.to_dict writes it

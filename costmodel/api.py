@@ -19,6 +19,7 @@ from hwplan.costmodel.evaluate import SCENARIOS, evaluate, precision_allowed, sc
 from hwplan.costmodel.llmserve import request_shape
 from hwplan.costmodel.performance import PerformanceModel
 from hwplan.costmodel.planner import run_plan
+from hwplan.costmodel.power import describe as power_describe
 from hwplan.costmodel.results import Demand, Estimate, PlanResult, clean
 from hwplan.costmodel.trainplan import plan_training, predict_training, training_workloads
 
@@ -282,6 +283,7 @@ def _estimate(model, workload, device, w, d, p, e, count, s, mode, a, phase="", 
         tco=tco_dict(c), breakeven_months=clean(float(c["breakeven_months"])),
         price_basis=device_price_basis(model, d, a)[0], price_stale=device_price_basis(model, d, a)[1],
         carbon_kg_per_kwh=a.carbon_intensity(),
+        device_power_w=clean(e.device_power_w), power_basis=power_describe(model.power_),
     )
 
 

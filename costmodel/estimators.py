@@ -4,7 +4,10 @@
   shrink toward their kind / generation effects (a one-level hierarchical prior, solved exactly).
 - `ConformalRegressor`: wraps a regressor; residual quantiles from cross-validation give an
   interval with the wanted coverage (split-conformal on out-of-fold residuals).
-- `PowerCurve`: P = P_idle + (P_max - P_idle) * u**gamma, times (1 + host overhead), fitted on log power.
+- `PowerCurve`: wall power = host per node x nodes + devices (idle + (cap - idle) u^gamma), fitted on log
+  wall power with log-normal priors (hwplan.costmodel.power).
+- `HostSharePowerCurve`: the previous power model, n (idle + (board - idle) u^gamma) (1 + host share); kept for
+  `hwplan validate`'s comparison.
 """
 
 from __future__ import annotations
@@ -106,8 +109,8 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         return yhat + self.quantiles_[0], yhat + self.quantiles_[1]
 
 
-class PowerCurve(RegressorMixin, BaseEstimator):
-    """Setup power from device power limits and utilisation.
+class HostSharePowerCurve(RegressorMixin, BaseEstimator):
+    """The previous power model (kept for comparison): setup power from device power limits and utilisation.
 
     X columns: [idle_w, board_w, utilisation (0..1), device_count]; y: measured power (W) of the
     whole setup at the scope measured. Fits gamma (grid) and a host overhead h on log power:
@@ -143,3 +146,84 @@ class PowerCurve(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "gamma_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self._device(X, self.gamma_) * (1 + self.host_)
+
+
+class PowerCurve(RegressorMixin, BaseEstimator):
+    """Wall power of a setup: nodes x host(u) + n x (idle + (cap - idle) u^gamma) (hwplan.costmodel.power).
+
+    X columns (COLUMNS): idle_w, board_w, utilisation (0..1), device_count, nodes, capped (0/1: a power-capped
+    submission), kind code (index into `kinds`), reference host W (NaN: none), host CPU cores (NaN: unknown).
+    y: measured wall power (W). Fitted on log power, every system (`groups`) weighing the same, with log-normal
+    priors (`prior`: median, sd of the log) on the cap fraction and the host W per kind, the reference-host
+    fraction and W per CPU core; gamma on a grid.
+    """
+
+    COLUMNS = ("idle_w", "board_w", "util", "n", "nodes", "capped", "kind", "ref_host_w", "cores")
+
+    def __init__(self, kinds=("gpu",), gammas=None, prior=None, sigma: float = 0.1, host_idle_frac=None):
+        self.kinds = kinds
+        self.gammas = gammas
+        self.prior = prior
+        self.sigma = sigma
+        self.host_idle_frac = host_idle_frac
+
+    def _parts(self):
+        from hwplan.costmodel import power
+
+        prior = power.PRIOR if self.prior is None else self.prior
+        hi = power.HOST_IDLE_FRAC if self.host_idle_frac is None else self.host_idle_frac
+        return power, prior, hi, len(self.kinds)
+
+    def _predict(self, theta, X, gamma):
+        power, _prior, hi, K = self._parts()
+        cap_k, host_k = np.exp(theta[:K]), np.exp(theta[K:2 * K])
+        r, per_core = np.exp(theta[2 * K]), np.exp(theta[2 * K + 1])
+        kind = X[:, 6].astype(int)
+        cap = np.where(X[:, 5] > 0, cap_k[kind], 1.0)
+        cores = np.where(np.isfinite(X[:, 8]), X[:, 8], power.REF_CORES)
+        base = np.maximum(host_k[kind] + per_core * (cores - power.REF_CORES), 0.1 * host_k[kind])
+        host = np.where(np.isfinite(X[:, 7]), r * X[:, 7], base)
+        wall, _dev, _idle = power.system_power(gamma, hi, X[:, 1], X[:, 0], X[:, 2], X[:, 3], X[:, 4], host, cap)
+        return wall
+
+    def fit(self, X, y, groups=None):
+        from scipy.optimize import least_squares
+
+        X = np.asarray(X, dtype=np.float64)
+        y = np.maximum(np.asarray(y, dtype=np.float64), 1e-9)
+        if X.ndim != 2 or X.shape[1] != len(self.COLUMNS):
+            raise ValueError(f"PowerCurve expects {len(self.COLUMNS)} columns: {', '.join(self.COLUMNS)}")
+        power, prior, _hi, K = self._parts()
+        mu = np.log(np.array([prior["cap_frac"][0]] * K + [prior["host_w"][0]] * K
+                             + [prior["host_ref_frac"][0], prior["host_w_per_core"][0]]))
+        sd = np.array([prior["cap_frac"][1]] * K + [prior["host_w"][1]] * K
+                      + [prior["host_ref_frac"][1], prior["host_w_per_core"][1]])
+        g = np.zeros(len(y)) if groups is None else np.unique(np.asarray(groups).astype(str), return_inverse=True)[1]
+        size = np.bincount(g)[g].astype(float)
+        w = 1 / np.sqrt(size / np.median(np.bincount(g)))  # each system weighs as much as a typical one
+        best = None
+        for gamma in (power.GAMMAS if self.gammas is None else self.gammas):
+            def res(th, gamma=gamma):
+                return np.concatenate([w * (np.log(self._predict(th, X, gamma)) - np.log(y)) / self.sigma,
+                                       (th - mu) / sd])
+
+            sol = least_squares(res, mu)
+            cost = float(np.sum(sol.fun ** 2))
+            if best is None or cost < best[0]:
+                best = (cost, gamma, sol.x)
+        assert best is not None
+        _cost, self.gamma_, self.theta_ = best
+        th = self.theta_
+        seen = set(X[:, 6].astype(int).tolist())
+        capped_k = set(X[X[:, 5] > 0, 6].astype(int).tolist())
+        hosted_k = set(X[~np.isfinite(X[:, 7]), 6].astype(int).tolist())
+        self.cap_frac_ = {self.kinds[k]: float(np.exp(th[k])) for k in sorted(seen & capped_k)}
+        self.host_w_ = {self.kinds[k]: float(np.exp(th[K + k])) for k in sorted(seen & hosted_k)}
+        self.host_ref_frac_ = float(np.exp(th[2 * K]))
+        self.host_w_per_core_ = float(np.exp(th[2 * K + 1]))
+        self.mse_log_ = float(np.mean((np.log(self._predict(th, X, self.gamma_)) - np.log(y)) ** 2))
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "theta_")
+        return self._predict(self.theta_, np.asarray(X, dtype=np.float64), self.gamma_)

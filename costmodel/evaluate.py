@@ -24,6 +24,7 @@ import numpy as np
 from hwplan.core.errors import HwplanError
 from hwplan.core.vocab import BYTES_PER_VALUE, MODES, PRECISIONS, QUALITY
 from hwplan.costmodel import llmserve
+from hwplan.costmodel.power import device_and_host_power
 
 SCENARIOS = ("offline", "server", "training")  # the model's regimes: index 2 is a training step
 
@@ -80,7 +81,7 @@ class Evaluation:
     bound: np.ndarray
     latency_s: np.ndarray          # p99
     latency_p50_s: np.ndarray      # one batch
-    power_w: np.ndarray
+    power_w: np.ndarray            # wall power of the whole setup: hosts (per node) + devices; PUE not included
     idle_w: np.ndarray
     mem_required_b: np.ndarray
     min_devices: np.ndarray
@@ -114,6 +115,7 @@ class Evaluation:
     activations_b: np.ndarray
     ceiling: np.ndarray
     meets_latency: np.ndarray      # meets the TTFT / TPOT / latency limits given (True where none was given)
+    device_power_w: np.ndarray     # the devices' own power (no host), W
 
     def at(self, index) -> Evaluation:
         """The figures of one setup (or a slice of them)."""
@@ -209,11 +211,9 @@ def _served(m: Fitted, w, d, p, b, n, s, eta_on=True, latency_limit_s=None, in_l
     peak = np.broadcast_to(A["peak"][d, p], full)
     supported = np.isfinite(peak) & (peak > 0)
     util = np.clip(sv_.busy, 0.05, 1.0)
-    board, idle = bc(A["board_w"][d]), bc(A["idle_w"][d])
-    host = bc(A["host"][A["kind_code"][d]])
     n_f = bc(n)
-    dev_w = idle + (board - idle) * util ** A["power_gamma"]
-    power = np.where(supported, n_f * dev_w * (1 + host), np.nan)
+    wall, dev_w, idle_setup = device_and_host_power(A, bc(d).astype(int), n_f, util)
+    power = np.where(supported, wall, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         par_eff = np.where(sv_.fits & (sv_.single > 0), tput / (n_f * sv_.single), np.nan)
     mem_req = sv_.weights_b + sv_.kv_b + sv_.act_b
@@ -221,7 +221,7 @@ def _served(m: Fitted, w, d, p, b, n, s, eta_on=True, latency_limit_s=None, in_l
     return Evaluation(
         throughput=tput, low=np.minimum(low, tput), high=high, basis=basis, bound=sv_.bound.astype(np.int64),
         latency_s=np.where(sv_.fits, lat99, nan), latency_p50_s=np.where(sv_.fits, lat50, nan), power_w=power,
-        idle_w=n_f * idle * (1 + host), mem_required_b=mem_req, min_devices=np.where(np.isfinite(sv_.min_g), sv_.min_g, 0),
+        idle_w=idle_setup, mem_required_b=mem_req, min_devices=np.where(np.isfinite(sv_.min_g), sv_.min_g, 0),
         group=np.where(sv_.fits | ~np.isfinite(sv_.min_g), sv_.g, sv_.min_g), tensor_parallel=sv_.tp,
         pipeline_parallel=sv_.pp, replicas=sv_.reps,
         used=np.where(sv_.fits, sv_.reps * sv_.g, np.minimum(n_f, 1)), batch=sv_.batch, parallel_eff=par_eff,
@@ -230,7 +230,8 @@ def _served(m: Fitted, w, d, p, b, n, s, eta_on=True, latency_limit_s=None, in_l
         units_per_batch=sv_.batch, ttft_p50_s=sv_.ttft_p50, ttft_p99_s=sv_.ttft_p99, tpot_p50_s=sv_.tpot_p50,
         tpot_p99_s=sv_.tpot_p99, total_throughput=sv_.total_throughput,
         expert_parallel=np.where(sv_.ep, sv_.tp, 1.0), weights_b=sv_.weights_b, kv_cache_b=sv_.kv_b,
-        activations_b=sv_.act_b, ceiling=sv_.ceiling, meets_latency=sv_.meets)
+        activations_b=sv_.act_b, ceiling=sv_.ceiling, meets_latency=sv_.meets,
+        device_power_w=np.where(supported, dev_w, np.nan))
 
 
 def _evaluate_roofline(m: Fitted, w, d, p, b, n, s, phase, eta_on, comm_bw, latency_limit_s, work_scale,
@@ -247,7 +248,7 @@ def _evaluate_roofline(m: Fitted, w, d, p, b, n, s, phase, eta_on, comm_bw, late
     low, high = _interval(x, t)
     bound = np.argmax(np.stack([np.maximum(c.tc / t.corr, c.t_peak), c.tm / t.corr, (c.tx + t.grad_ar) / t.corr,
                                 t.overhead]), axis=0)
-    util, power_w, idle_setup_w = _power(m, x, c, t)
+    util, power_w, idle_setup_w, device_w = _power(m, x, c, t)
     fpu, bpu = _work_per_unit(x, c)
     bc = lambda v: np.broadcast_to(v, x.full)
     return Evaluation(
@@ -257,7 +258,7 @@ def _evaluate_roofline(m: Fitted, w, d, p, b, n, s, phase, eta_on, comm_bw, late
         used=t.used, batch=c.b, parallel_eff=t.par_eff, supported=t.supported, fits=t.fits, util=util,
         overhead_s=t.overhead, flops_per_unit=fpu, bytes_per_unit=bpu,
         peak_throughput=np.where(t.fits & t.supported, t.peak_tp, 0.0), t_core_s=t.t_core_uncorrected,
-        units_per_batch=c.units, **_no_serving(x.full, t.lat, latency_limit_s))
+        units_per_batch=c.units, device_power_w=device_w, **_no_serving(x.full, t.lat, latency_limit_s))
 
 
 def _no_serving(full: tuple, lat, latency_limit_s) -> dict:
@@ -569,18 +570,15 @@ def _interval(x: _Setups, t: _Throughput):
     return low, np.maximum(high, t.throughput)
 
 
-# ---- step 8: power: P = P_idle + (P_max - P_idle) u^gamma per device, plus the host share ---------------------
+# ---- step 8: power: hosts (per node) + devices (P_idle + (P_max - P_idle) u^gamma each), hwplan.costmodel.power ---
 
 def _power(m: Fitted, x: _Setups, c: _Candidate, t: _Throughput):
-    A = x.A
-    board, idle = A["board_w"][x.d], A["idle_w"][x.d]
     busy = np.maximum(c.tc, c.tm) / np.maximum(c.t + t.grad_ar, 1e-30) * t.t_core / np.maximum(t.t_batch, 1e-30)
     util = np.clip(busy, 0.05, 1.0)
-    dev_w = idle + (board - idle) * util ** A["power_gamma"]
-    host = A["host"][A["kind_code"][x.d]]
+    d = np.broadcast_to(x.d, x.full).astype(int)
     n_f = np.broadcast_to(x.n, x.full)
-    power_w = np.where(t.supported, n_f * dev_w * (1 + host), np.nan)
-    return util, power_w, n_f * idle * (1 + host)
+    wall, dev_w, idle_w = device_and_host_power(x.A, d, n_f, util)
+    return (util, np.where(t.supported, wall, np.nan), idle_w, np.where(t.supported, dev_w, np.nan))
 
 
 # ---- step 9: the work the model counts per unit ---------------------------------------------------------------

@@ -42,12 +42,13 @@ from hwplan.costmodel.efficiency import (
 )
 from hwplan.costmodel.evaluate import OVERHEAD_PRIOR_S, SCENARIOS, Evaluation, evaluate
 from hwplan.costmodel.llmfit import fit_llm, serving_rows
+from hwplan.costmodel.power import capped, host_cores, node_host_w, row_nodes
+from hwplan.costmodel.power import default_state as power_default_state
 from hwplan.costmodel.rows import row_scales, training_rows
 from hwplan.costmodel.serving import STEP_OVERHEAD_S
 from hwplan.costmodel.specs import add_host_devices, device_table
 from hwplan.costmodel.work import workload_table
 
-DEFAULT_HOST = 0.3       # host/system power share when no wall-power row exists (assumption)
 DEFAULT_INTERVAL = {"measured": [-0.25, 0.25], "calibrated": [-0.6, 0.6], "roofline": [-1.2, 1.2]}
 # The fitted state, in the order `to_dict` writes it.
 STATE = ("devices_", "dev_", "workloads_", "wl_", "eta_", "basis_", "basis_detail_", "interval_", "ec0_", "em0_",
@@ -189,8 +190,7 @@ class PerformanceModel(EstimatorParams):
         self.basis_detail_ = {}
         self.interval_ = dict(DEFAULT_INTERVAL)
         self.ec0_, self.em0_, self.comm_eff_ = ec0.tolist(), em0.tolist(), comm.tolist()
-        self.power_ = {"gamma": 1.0, "host": {}, "host_default": DEFAULT_HOST, "basis": "assumption: no power rows",
-                       "rows": 0}
+        self.power_ = power_default_state()
         self.overhead_ = {}
         self.meta_["priors"] = prior_info
         self.llm_ = {}
@@ -377,39 +377,31 @@ class PerformanceModel(EstimatorParams):
         del self._fit_cache
 
     def _fit_power(self, rows: pd.DataFrame) -> None:
-        """gamma and host share of P = n (P_idle + (P_max - P_idle) u^gamma) (1 + h), on measured power rows."""
+        """The wall-power model (hwplan.costmodel.power) on measured system wall-power rows: host W per node by
+        kind (or a fraction of the reference system's host figure), the MaxQ cap fraction by kind, gamma."""
         from hwplan.costmodel.estimators import PowerCurve
 
-        if "power_avg_w" not in rows:
-            return
-        dev = self.dev_
-        est = (rows["energy_method"].astype("string").fillna("").isin(ESTIMATED_ENERGY_METHODS).to_numpy()
-               if "energy_method" in rows else np.zeros(len(rows), dtype=bool))
-        pr = rows[rows["power_avg_w"].notna() & (rows["si"] == 0) & ~est].copy()
-        if not len(pr):
+        pr = power_rows(rows)
+        if len(pr) < 3:
             return
         ev = evaluate(self, pr["wi"], pr["di"], pr["pi"], pr["b"], pr["n"], pr["si"], pr["phi"])
-        idle = np.asarray(dev["idle_w"])[pr["di"]]
-        board = np.asarray(dev["board_w"])[pr["di"]]
-        Xp = np.column_stack([idle, board, ev.util, pr["n"].to_numpy()])
-        yp = pr["power_avg_w"].astype(float).to_numpy()
-        good = np.isfinite(Xp).all(axis=1) & (yp > 0)
-        scope = pr["power_scope"].astype(str).to_numpy()
-        sysrows = good & (scope == "system")
+        X, good = power_design(self, pr, ev.util)
         if good.sum() < 3:
             return
-        pc = PowerCurve().fit(Xp[good], yp[good])
-        host = {}
-        for k in DEVICE_KINDS:
-            kk = sysrows & (np.array([dev["kind"][i] for i in pr["di"]]) == k)
-            if kk.sum() >= 3:
-                host[k] = float(PowerCurve(gammas=(pc.gamma_,)).fit(Xp[kk], yp[kk]).host_)
-        host_default = float(pc.host_) if sysrows.any() else 0.0
-        self.power_ = {"gamma": float(pc.gamma_), "host": host, "host_default": host_default, "rows": int(good.sum()),
-                       "rmse_log": float(np.sqrt(pc.mse_log_)),
-                       "basis": f"fitted on {int(good.sum())} measured power row(s) "
-                                f"({int(sysrows.sum())} system wall power from MLPerf Power); "
-                                f"gamma {pc.gamma_:.2f}, host share {host_default:.2f}"}
+        state = self.power_
+        pc = PowerCurve(kinds=DEVICE_KINDS).fit(X[good], pr["power_avg_w"].astype(float).to_numpy()[good],
+                                                groups=power_system(pr)[good])
+        systems = len(set(power_system(pr)[good]))
+        state.update(gamma=float(pc.gamma_), host_w=pc.host_w_, host_ref_frac=pc.host_ref_frac_,
+                     host_w_per_core=pc.host_w_per_core_, cap_frac=pc.cap_frac_, rows=int(good.sum()),
+                     systems=systems, rmse_log=float(np.sqrt(pc.mse_log_)))
+        if pc.host_w_:
+            state["host_default_w"] = float(np.exp(np.mean(np.log(list(pc.host_w_.values())))))
+        if pc.cap_frac_:
+            state["cap_default"] = float(np.exp(np.mean(np.log(list(pc.cap_frac_.values())))))
+        state["basis"] = (f"fitted on {int(good.sum())} measured system wall-power row(s) of {systems} system(s) "
+                          f"(MLPerf Power), rms log error {np.sqrt(pc.mse_log_):.2f}")
+        self.power_ = state
 
     # ---- using it -------------------------------------------------------------------------------------------
 
@@ -492,8 +484,9 @@ class PerformanceModel(EstimatorParams):
             A["oh_mult"] = np.asarray(oh.get("mult", [1.0] * len(self.devices_)), dtype=float)
             A["step_oh_fixed"] = np.array([STEP_OVERHEAD_S[k][0] for k in DEVICE_KINDS])
             A["step_oh_layer"] = np.array([STEP_OVERHEAD_S[k][1] for k in DEVICE_KINDS])
-            A["host"] = np.array([self.power_["host"].get(k, self.power_["host_default"]) for k in DEVICE_KINDS])
-            A["power_gamma"] = self.power_["gamma"]
+            A["host_node_w"] = node_host_w(self.power_, self.devices_, self.dev_["kind"])
+            A["power_gamma"] = float(self.power_["gamma"])
+            A["host_idle_frac"] = float(self.power_["host_idle_frac"])
             llm = getattr(self, "llm_", None) or {}
             if llm:
                 for k in ("ec", "ec_moe", "ecp", "ecp_moe"):
@@ -580,6 +573,41 @@ def spec_roofline(catalog: pd.DataFrame | None = None, workloads: pd.DataFrame |
     """The plain spec-sheet roofline: no rows, fixed efficiencies (what `hwplan validate` compares against)."""
     return PerformanceModel(catalog=catalog, workloads=workloads, training_rows=pd.DataFrame()).fit(None).with_priors(
         DEFAULT_EC0, DEFAULT_EM0)
+
+
+def power_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Fit rows (training_rows output) with a measured system wall power (not an estimated energy method)."""
+    if "power_avg_w" not in rows or not len(rows):
+        return rows.iloc[:0]
+    est = (rows["energy_method"].astype("string").fillna("").isin(ESTIMATED_ENERGY_METHODS).to_numpy()
+           if "energy_method" in rows else np.zeros(len(rows), dtype=bool))
+    scope = rows["power_scope"].astype("string").fillna("").astype(str).to_numpy() if "power_scope" in rows else ""
+    keep = rows["power_avg_w"].notna().to_numpy() & ~est & (scope == "system") & (rows["si"] != 2).to_numpy()
+    return rows[keep].reset_index(drop=True)
+
+
+def power_system(rows: pd.DataFrame) -> np.ndarray:
+    """The system a power row was measured on: its run id without the MLPerf round (a system in two rounds is one)."""
+    run = rows["run_id"].astype(str)
+    return np.where(run.str.contains(":"), run.str.split(":", n=1).str[1], run + "|" + rows["device"].astype(str))
+
+
+def power_design(model, pr: pd.DataFrame, util) -> tuple[np.ndarray, np.ndarray]:
+    """PowerCurve's X for power rows at utilisation `util`, and which rows are usable."""
+    dev = model.dev_
+    di = pr["di"].to_numpy()
+    notes = pr["notes"].astype("string").fillna("").astype(str).tolist() if "notes" in pr else [""] * len(pr)
+    run = pr["run_id"].astype(str).tolist()
+    kinds = [dev["kind"][i] for i in di]
+    ref = model.power_.get("host_ref_w", {})
+    X = np.column_stack([
+        np.asarray(dev["idle_w"])[di], np.asarray(dev["board_w"])[di], np.asarray(util, dtype=float),
+        pr["n"].to_numpy(dtype=float), row_nodes(notes, pr["n"].to_numpy(dtype=float), np.asarray(dev["per_node"])[di]),
+        capped(run, notes).astype(float), np.array([DEVICE_KINDS.index(k) for k in kinds], dtype=float),
+        np.array([ref.get(model.devices_[i], np.nan) for i in di], dtype=float), host_cores(notes)])
+    y = pr["power_avg_w"].astype(float).to_numpy()
+    good = np.isfinite(X[:, :7]).all(axis=1) & (y > 0)
+    return X, good
 
 
 def _with_defaults(X: pd.DataFrame) -> pd.DataFrame:

@@ -106,6 +106,10 @@ class Estimate:
     price_basis: str | None = None           # the cloud offer the price is (provider, instance, region, date)
     price_stale: bool | None = None          # older than hwplan.core.prices.PRICE_MAX_AGE_DAYS, or undated
     carbon_kg_per_kwh: float | None = None   # the grid intensity used (the region's unless one was given)
+    # power: power_w is wall power of the whole setup (power_scope "system": hosts per node + devices, no PUE);
+    # device_power_w the devices' own share; power_basis what both rest on (hwplan.costmodel.power)
+    device_power_w: float | None = None
+    power_basis: str = ""
 
     @property
     def usd_per_million_units(self) -> dict:

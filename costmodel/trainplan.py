@@ -13,6 +13,8 @@ from hwplan.core.vocab import BASES, PRECISIONS
 from hwplan.costmodel import trainrun
 from hwplan.costmodel.assumptions import Assumptions
 from hwplan.costmodel.cost import costs, device_price_basis, prices, tco_dict
+from hwplan.costmodel.power import describe as power_describe
+from hwplan.costmodel.power import device_and_host_power
 from hwplan.costmodel.results import Demand, Estimate, PlanResult, clean
 
 RECOMPUTE_NAMES = ("no", "selective", "full")
@@ -167,11 +169,9 @@ def _where(mask, a, b):
 
 
 def _power(A, d, n, busy):
-    board, idle = A["board_w"][d], A["idle_w"][d]
-    util = np.clip(busy, 0.05, 1.0)
-    dev_w = idle + (board - idle) * util ** A["power_gamma"]
-    host = A["host"][A["kind_code"][d]]
-    return n * dev_w * (1 + host), n * idle * (1 + host)
+    """(wall W, idle wall W, devices' W): the inference power model (hosts per node + devices), at the step's busy share."""
+    wall, dev_w, idle = device_and_host_power(A, d, n, np.clip(busy, 0.05, 1.0))
+    return wall, idle, dev_w
 
 
 def _money(model, d, n, tput, power_w, idle_w, seconds, a: Assumptions) -> dict:
@@ -207,7 +207,7 @@ def _estimate(model, w, d, p, n, r, j, vol, a, auto=False) -> Estimate:
     fits = bool(np.ravel(c.fits)[j])
     tput = pick(c.throughput)
     seconds = pick(r["time"]) if fits else float("inf")
-    power, idle = _power(A, d, n, pick(c.busy))
+    power, idle, device_w = _power(A, d, n, pick(c.busy))
     money = _money(model, d, n, tput, power, idle, seconds, a)
     is_llm = A["wl_is_llm"][w] > 0
     unit = "tokens/s" if is_llm else "samples/s"
@@ -262,6 +262,7 @@ def _estimate(model, w, d, p, n, r, j, vol, a, auto=False) -> Estimate:
         replicas=int(pick(c.dp)), devices_per_replica=int(pick(c.tp) * pick(c.pp)), fits=fits, note=note,
         tensor_parallel=int(pick(c.tp)), pipeline_parallel=int(pick(c.pp)), latency_p50_s=pick(c.step_s) if fits else None,
         peak_throughput=clean(ceiling), flops_per_unit=None, expert_parallel=int(pick(c.ep)),
+        device_power_w=clean(float(device_w)), power_basis=power_describe(model.power_),
         devices_per_node=int(A["per_node"][d]) if np.isfinite(A["per_node"][d]) else None,
         weights_gb=gbv(c.mem_weights), activations_gb=gbv(c.mem_activations))
     pb, ps = device_price_basis(model, d, a)
@@ -310,7 +311,7 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
     c = r["chosen"]
     fits = c.fits.astype(bool)
     T = r["time"]
-    power, idle = _power(A, D, N, c.busy)
+    power, idle, _device_w = _power(A, D, N, c.busy)
     money = _money(model, D, N, c.throughput, power, idle, T, a)
     cost_key = "usd_per_run_cloud" if demand.pricing == "cloud" else "usd_per_run_owned"
     cost = money[cost_key]

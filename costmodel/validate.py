@@ -32,6 +32,9 @@ TARGETS = {"median_ape": 0.20, "p90_ape": 0.50, "coverage_low": 0.70, "coverage_
 # LLM serving (issue 10): held-out output tokens/s of published serving rows
 LLM_TARGETS = {"median_ape": 0.15, "p90_ape": 0.35, "coverage_low": 0.70, "coverage_high": 0.90}
 LLM_SPLITS = ("LLM: leave one device out", "LLM: leave one source out")
+# system wall power (issue 12): held-out MLPerf Power rows, leave one system out
+POWER_TARGETS = {"median_ape": 0.10}
+POWER_SPLIT = "power: leave one system out"
 NO_TRAINING_ROWS = pd.DataFrame()  # the inference splits' fits skip the training model (it has splits of its own)
 
 
@@ -131,8 +134,116 @@ def llm_held_out(meas: pd.DataFrame, catalog, workloads, max_folds: int | None =
     return res
 
 
+def _power_prediction(model, rows: pd.DataFrame) -> pd.DataFrame:
+    """Wall power of power rows (power_rows output) by `model`: at each row's own operating point (MaxQ cap),
+    nodes and host CPUs (from its notes), the utilisation the throughput model gives."""
+    from hwplan.costmodel import power
+    from hwplan.costmodel.performance import power_design
+
+    ev = _predict_rows(model, rows)
+    X, good = power_design(model, rows, ev.util)
+    st = model.power_
+    kinds = [model.dev_["kind"][i] for i in rows["di"]]
+    devices = [model.devices_[i] for i in rows["di"]]
+    host = power.node_host_w(st, devices, kinds, cores=X[:, 8])
+    cap = power.cap_fraction(st, kinds, X[:, 5] > 0)
+    wall, dev, _idle = power.system_power(st["gamma"], st["host_idle_frac"], X[:, 1], X[:, 0], X[:, 2], X[:, 3],
+                                          X[:, 4], host, cap)
+    return pd.DataFrame({"pred": np.where(good, wall, np.nan), "device_pred": np.where(good, dev, np.nan),
+                         "util": X[:, 2], "capped": X[:, 5] > 0, "nodes": X[:, 4], "host_w": host, "cap_frac": cap})
+
+
+def _old_power(train: pd.DataFrame, test: pd.DataFrame, model) -> np.ndarray:
+    """The previous model's wall power (n (idle + (board - idle) u^gamma) (1 + host share by kind), fitted on the
+    offline power rows of the training part), at the held-out rows: the comparison for the power split."""
+    from hwplan.core.vocab import DEVICE_KINDS
+    from hwplan.costmodel.estimators import HostSharePowerCurve
+
+    def design(rows):
+        ev = _predict_rows(model, rows)
+        dev = model.dev_
+        return np.column_stack([np.asarray(dev["idle_w"])[rows["di"]], np.asarray(dev["board_w"])[rows["di"]],
+                                ev.util, rows["n"].to_numpy(dtype=float)])
+
+    tr = train[train["si"] == 0].reset_index(drop=True)
+    Xt, yt = design(tr), tr["power_avg_w"].astype(float).to_numpy()
+    ok = np.isfinite(Xt).all(axis=1) & (yt > 0)
+    pc = HostSharePowerCurve().fit(Xt[ok], yt[ok])
+    kinds_tr = np.array([model.dev_["kind"][i] for i in tr["di"]])
+    host = {}
+    for k in DEVICE_KINDS:
+        kk = ok & (kinds_tr == k)
+        if kk.sum() >= 3:
+            host[k] = float(HostSharePowerCurve(gammas=(pc.gamma_,)).fit(Xt[kk], yt[kk]).host_)
+    Xs = design(test)
+    h = np.array([host.get(model.dev_["kind"][i], float(pc.host_)) for i in test["di"]])
+    idle, board, u, n = Xs[:, 0], Xs[:, 1], np.clip(Xs[:, 2], 0, 1), np.maximum(Xs[:, 3], 1)
+    return n * (idle + (board - idle) * u ** pc.gamma_) * (1 + h)
+
+
+def power_held_out(meas: pd.DataFrame, catalog, workloads, max_folds: int | None = None) -> pd.DataFrame:
+    """Leave one system out on the system wall-power rows: the whole model refitted without that system's rows
+    (both MLPerf rounds of it), its rows predicted at their own operating point; the previous power model too."""
+    from hwplan.costmodel.performance import power_rows, power_system
+
+    base = PerformanceModel(catalog=catalog, workloads=workloads, llm_intervals=False, training_rows=NO_TRAINING_ROWS)
+    probe = base.fit(meas) if len(meas) else base
+    allrows = power_rows(training_rows(meas, probe.devices_, probe.wl_)) if len(meas) else pd.DataFrame()
+    if not len(allrows):
+        return pd.DataFrame()
+    systems = power_system(allrows)
+    mrun = meas["run_id"].astype(str)
+    msys = np.where(mrun.str.contains(":"), mrun.str.split(":", n=1).str[1], mrun + "|" + meas["device"].astype(str))
+    out = []
+    for sysid in sorted(set(systems))[:max_folds]:
+        m = PerformanceModel(catalog=catalog, workloads=workloads, llm_intervals=False,
+                             training_rows=NO_TRAINING_ROWS).fit(meas[msys != sysid])
+        rows = power_rows(training_rows(meas[msys == sysid], m.devices_, m.wl_))
+        if not len(rows):
+            continue
+        train = power_rows(training_rows(meas[msys != sysid], m.devices_, m.wl_))
+        pred = _power_prediction(m, rows)
+        f = pd.DataFrame({"split": POWER_SPLIT, "system": sysid, "workload": rows["workload"], "device": rows["device"],
+                          "device_kind": rows["device_kind"].astype(str), "precision": rows["precision"],
+                          "scenario": np.where(rows["si"] == 1, "server", "offline"),
+                          "actual": rows["power_avg_w"].astype(float).to_numpy(), **pred})
+        f["old"] = _old_power(train, rows, m)
+        out.append(f)
+    if not out:
+        return pd.DataFrame()
+    res = pd.concat(out, ignore_index=True)
+    res["predicted"] = np.isfinite(res["pred"]) & (res["pred"] > 0)
+    res["ape"] = np.abs(res["pred"] / res["actual"] - 1)
+    res["old_ape"] = np.abs(res["old"] / res["actual"] - 1)
+    res["ratio"], res["old_ratio"] = res["pred"] / res["actual"], res["old"] / res["actual"]
+    return res
+
+
+def _power_metrics(g: pd.DataFrame) -> dict:
+    g = g[g["predicted"]]
+    if not len(g):
+        return {"n": 0}
+    ape, old = g["ape"].to_numpy(), g["old_ape"].to_numpy()
+    med = float(np.median(ape))
+    return {"n": len(g), "systems": int(g["system"].nunique()), "median_ape": med, "p90_ape": float(np.quantile(ape, 0.9)),
+            "median_ratio": float(np.median(g["ratio"])), "old_median_ape": float(np.nanmedian(old)),
+            "old_p90_ape": float(np.nanquantile(old, 0.9)), "old_median_ratio": float(np.nanmedian(g["old_ratio"])),
+            "meets_targets": bool(med <= POWER_TARGETS["median_ape"])}
+
+
+def power_report(res: pd.DataFrame) -> dict:
+    if not len(res):
+        return {}
+    return {"overall": _power_metrics(res),
+            "by_device": {k: _power_metrics(g) for k, g in res.groupby("device")},
+            "by_system": {k: _power_metrics(g) for k, g in res.groupby("system")},
+            "by_operating_point": {("capped (MaxQ / EE)" if k else "board power"): _power_metrics(g)
+                                   for k, g in res.groupby("capped")}}
+
+
 def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, workloads: pd.DataFrame | None = None,
-                   max_devices: int | None = None, llm: bool = True, training: bool = True) -> dict:
+                   max_devices: int | None = None, llm: bool = True, training: bool = True,
+                   power: bool = True) -> dict:
     t0 = time.perf_counter()
     cat = load_catalog() if catalog is None else catalog
     wls = load_workloads() if workloads is None else workloads
@@ -193,6 +304,8 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
         from hwplan.costmodel.trainvalidate import training_held_out
 
         results.append(training_held_out(spec))
+    # 6. system wall power: leave one system out on the MLPerf Power rows
+    power_res = power_held_out(meas, cat, wls, max_folds=max_devices) if power else pd.DataFrame()
     allres = pd.concat([r for r in results if len(r)], ignore_index=True) if any(len(r) for r in results) else pd.DataFrame()
     if len(allres):
         allres = allres[allres["predicted"]].reset_index(drop=True)
@@ -225,6 +338,13 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
             lat = report["splits"][split].get("latency") or {}
             for name, m in lat.items():
                 lines.append(f"{split}, {name}: n={m['n']}, median APE {m['median_ape']:.1%}, p90 {m['p90_ape']:.1%}")
+    report["power"] = power_report(power_res)
+    if report["power"]:
+        o = report["power"]["overall"]
+        lines.append(f"{POWER_SPLIT}: n={o['n']} wall-power rows of {o['systems']} systems, median APE {o['median_ape']:.1%} "
+                     f"(previous model {o['old_median_ape']:.1%}), p90 {o['p90_ape']:.1%} (previous {o['old_p90_ape']:.1%}) "
+                     f"-> {'meets' if o['meets_targets'] else 'MISSES'} the median target "
+                     f"({POWER_TARGETS['median_ape']:.0%})")
     if not n_prof:
         lines.append("profiler CPU rows: none in the store yet (data/measured/*.csv); split skipped")
     elif prof_note:
@@ -233,6 +353,7 @@ def run_validation(meas: pd.DataFrame, catalog: pd.DataFrame | None = None, work
     report["summary_lines"] = lines
     report["seconds"] = round(time.perf_counter() - t0, 1)
     report["_rows"] = allres
+    report["_power_rows"] = power_res
     return report
 
 
@@ -272,6 +393,33 @@ def _table(d: dict, key: str) -> list[str]:
     return out
 
 
+def _power_table(d: dict, key: str) -> list[str]:
+    out = [f"| {key} | n | median APE | p90 APE | median pred/actual | previous model median | previous p90 | "
+           "previous pred/actual |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for k, m in d.items():
+        if m.get("n"):
+            out.append(f"| {k} | {m['n']} | {m['median_ape']:.1%} | {m['p90_ape']:.1%} | {m['median_ratio']:.2f} | "
+                       f"{m['old_median_ape']:.1%} | {m['old_p90_ape']:.1%} | {m['old_median_ratio']:.2f} |")
+    return out
+
+
+def _power_markdown(p: dict) -> list[str]:
+    o = p["overall"]
+    return ["", f"## {POWER_SPLIT}", "",
+            f"System wall power of the MLPerf Inference Power rows (power_scope=system, {o['n']} rows of "
+            f"{o['systems']} systems; a system in two rounds is one system). Each system is predicted by the whole "
+            "model refitted without its rows, at the row's own operating point (a MaxQ / EE submission: the devices "
+            "at the fitted cap fraction of board power), node count and host CPUs (from the row's notes), at the "
+            "utilisation the throughput model predicts. *previous model*: n (idle + (board - idle) u^gamma) (1 + host "
+            "share by kind), refitted on the same training part. Target: median APE <= "
+            f"{POWER_TARGETS['median_ape']:.0%}.", "",
+            f"Overall: median APE {o['median_ape']:.1%}, p90 {o['p90_ape']:.1%} (previous model {o['old_median_ape']:.1%}, "
+            f"p90 {o['old_p90_ape']:.1%}) -> {'meets' if o['meets_targets'] else 'misses'} the target.", "",
+            "### By device", ""] + _power_table(p["by_device"], "device") + \
+           ["", "### By system (held out)", ""] + _power_table(p["by_system"], "system") + \
+           ["", "### By operating point", ""] + _power_table(p["by_operating_point"], "operating point")
+
+
 def write_markdown(report: dict, path: str | Path) -> None:
     t = report["targets"]
     L = ["# Prediction accuracy", "",
@@ -301,6 +449,8 @@ def write_markdown(report: dict, path: str | Path) -> None:
              ["", "### By device kind", ""] + _table(s["by_kind"], "kind") + \
              ["", "### By basis of the prediction", ""] + _table(s["by_basis"], "basis") + \
              (["", "### By setup size", ""] + _table(s["by_size"], "devices") if "by_size" in s else [])
+    if report.get("power"):
+        L += _power_markdown(report["power"])
     L += ["", "## Notes", "",
           "- MLPerf results are whole-system throughput; precision is assumed (MLPerf does not publish it), see "
           "hwplan/core/published.py. GPT-J v3.1 rows are samples/s and are compared as out_len x samples/s tokens/s.",

@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from hwplan.costmodel.estimators import ConformalRegressor, PowerCurve, ShrunkRidge
+from hwplan.costmodel.estimators import ConformalRegressor, HostSharePowerCurve, ShrunkRidge
 
 
 @parametrize_with_checks([ShrunkRidge(), ConformalRegressor(ShrunkRidge(alpha=0.1), n_splits=3)])
@@ -53,7 +53,7 @@ def test_power_curve_recovers_gamma_and_host_share():
     u, count = rng.uniform(0.1, 1, n), rng.integers(1, 9, n).astype(float)
     X = np.column_stack([idle, board, u, count])
     y = count * (idle + (board - idle) * u ** 0.5) * 1.3
-    pc = PowerCurve().fit(X, y)
+    pc = HostSharePowerCurve().fit(X, y)
     assert pc is not None and pc.gamma_ == 0.5
     assert pc.host_ == pytest.approx(0.3, abs=1e-6)
     assert clone(pc).get_params() == pc.get_params()
