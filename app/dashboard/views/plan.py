@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import charts, engine, state, upload
+from hwplan.app.dashboard import charts, data, engine, state, upload
 from hwplan.app.dashboard.views import common
+from hwplan.app.reports import summary as summary_mod
 from hwplan.app.reports import tco as tco_mod
 from hwplan.core import fmt
 from hwplan.core.errors import HwplanError
@@ -418,14 +419,19 @@ def price_notes(notes: list[str]) -> None:
             st.caption(f"Note: {note}")
 
 
-def tco_section(top, assumptions, notes: list[str]) -> None:
+def tco_section(top, assumptions, notes: list[str], pricing: str = "cloud") -> None:
     """The recommended setup's total cost of ownership: capex and owned cost per month by term, cloud per month,
     break-even (with its chart), the price's basis and date (stale flagged), the power and carbon figures used."""
     t = tco_mod.tco_of(top, assumptions.life_years, assumptions.facility_life_years)
     st.subheader(f"Total cost of ownership: {int(top['count'])} × {top['device']}")
-    p = st.columns([6, 1]) if t.price_stale else [st.container()]
-    p[0].markdown(f"**Cloud price:** {t.price_basis or 'no cloud price'}")
-    if t.price_stale:
+    cat = data.load_catalog()
+    dev = cat.loc[str(top["device"])].to_dict() if str(top["device"]) in cat.index else {}
+    stale = summary_mod.is_stale(dict(top), dev, pricing)
+    if pricing == "owned":
+        st.markdown(f"**Purchase price:** {t.price_basis or 'no purchase price'}")
+    p = st.columns([6, 1]) if stale else [st.container()]
+    p[0].markdown(f"**Cloud price:** {summary_mod.price_text(dict(top), dev, pricing)}")
+    if stale:
         with p[1]:
             st.badge("stale", color="red", icon=":material/schedule:",
                      help="this price is older than 365 days or undated: check it before signing")
@@ -629,7 +635,7 @@ def render() -> None:
     pareto = getattr(result, "pareto", None)
     c[0].plotly_chart(charts.pareto_chart(ranked, pareto, demand, unit), key="pareto_chart")
     c[1].plotly_chart(charts.interval_chart(ranked, unit, demand), key="interval_chart")
-    tco_section(top, assumptions, result.notes)
+    tco_section(top, assumptions, result.notes, inputs.pricing)
     st.subheader("Ranked setups")
     st.dataframe(ranked_table(ranked, unit), hide_index=True, column_config=RANKED_COLUMNS, width="stretch")
     common.save_report_control("plan", engine.report_inputs(inputs, tgt), plan_result=result, assumptions=assumptions,
