@@ -412,6 +412,7 @@ PRICE_HELP = ("Add or change a price on the **Catalog** page: Assumptions → Pr
 def price_notes(notes: list[str]) -> None:
     """The planner's notes, those about devices left out for want of a price with how to add one."""
     for note in notes:
+        note = note.replace("want of a owned", "want of an owned")
         if "for want of" in note:
             st.warning(f"**{note.split(':')[0].capitalize()}:** {note.split(':', 1)[1].split(';')[0].strip()}. "
                        + PRICE_HELP, icon=":material/sell:")
