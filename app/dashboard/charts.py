@@ -387,3 +387,40 @@ def training_chart(ranked: pd.DataFrame, deadline_h: float | None = None, pricin
     fig.update_layout(showlegend=False)
     return _layout(fig, title, f"time to train ({unit}{', log' if log_x else ''})",
                    f"cost per run (USD{', log' if log_y else ''})")
+
+
+def breakeven_chart(tco, months: int = 60) -> go.Figure:
+    """Cumulative cost of renting (cloud per month x months) against buying (all capex at month 0, then maintenance
+    and energy each month) over 0..months of use, the break-even point marked."""
+    title = "Break-even: cumulative cost of renting vs buying"
+    c = tco.cumulative(months)
+    if not c["rent"] and not c["buy"]:
+        return _empty(title, "No cloud or purchase price for this setup")
+    fig = go.Figure()
+    if c["rent"]:
+        fig.add_trace(go.Scatter(x=c["months"], y=c["rent"], mode="lines", name="rent (cloud)",
+                                 line=dict(color=palette.series(0), width=3),
+                                 hovertemplate="month %{x}: $%{y:,.0f} rented<extra></extra>"))
+    if c["buy"]:
+        fig.add_trace(go.Scatter(x=c["months"], y=c["buy"], mode="lines", name="buy (capex + maintenance + energy)",
+                                 line=dict(color=palette.series(1), width=3),
+                                 hovertemplate="month %{x}: $%{y:,.0f} owned<extra></extra>"))
+    be = tco.breakeven_months
+    if be is not None and be <= months:
+        y = (tco.cloud_month or 0.0) * be
+        fig.add_trace(go.Scatter(x=[be], y=[y], mode="markers", name=f"break-even: {fmt.number(be)} months",
+                                 marker=dict(size=13, symbol="diamond", color=palette.WARNING,
+                                             line=dict(width=1, color="#333")),
+                                 hovertemplate=f"break-even after {fmt.number(be)} months: {fmt.usd(y)}<extra></extra>"))
+        fig.add_vline(x=be, line_dash="dot", line_color=palette.WARNING)
+        fig.add_annotation(x=be, y=y, text=f"break-even {fmt.number(be)} months", showarrow=True, ax=40, ay=-40)
+    else:
+        msg = (f"break-even after {fmt.number(be)} months, beyond this chart" if be is not None
+               else "no break-even: renting costs less a month than running owned hardware"
+               if c["rent"] and c["buy"] else "")
+        if msg:
+            fig.add_annotation(text=msg, showarrow=False, x=0.02, y=0.98, xref="paper", yref="paper",
+                               xanchor="left", yanchor="top", font=dict(size=13))
+    fig.update_yaxes(tickprefix="$", tickformat=",.0f", rangemode="tozero")
+    fig.update_xaxes(range=[0, months], dtick=6)
+    return _layout(fig, title, "months of use", "cumulative USD", height=360)

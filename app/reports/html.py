@@ -44,6 +44,7 @@ table{border-collapse:collapse;margin:6px 0 4px;font-size:.88em;width:100%}
 th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f3f5f8}table.wide{font-size:.76em}.note{color:#555;font-size:.82em;margin:2px 0 10px}
 td{overflow-wrap:break-word}.chart{min-height:420px;border:1px solid #eee;margin:8px 0}
+.stale{color:WARNING;font-weight:bold}ul.basis{font-size:.9em;margin:4px 0 10px}
 footer{color:#777;font-size:.8em;margin-top:30px;border-top:1px solid #ddd;padding-top:6px}
 @media print{.chart{page-break-inside:avoid}h2{page-break-after:avoid}.detail{page-break-before:always}}
 """.replace("ACCENT", palette.ACCENT).replace("WARNING", palette.WARNING)

@@ -39,6 +39,15 @@ def render_markdown(snap: Snapshot) -> str:
         lines.append(f"- {md(t['measure'])}: {md(t['estimate'])}{interval} "
                      f"against target {md(t['target'])}: {md(t['verdict'])}")
     lines.append("")
+    if s.tco:
+        lines.append("**Total cost of ownership of the recommendation**")
+        lines.append("")
+        lines += _table(list(s.tco[0]), [list(r.values()) for r in s.tco])
+        lines.append("")
+    for label, value in s.cost_basis:
+        lines.append(f"- {md(label)}: " + (f"**{md(value)}**" if label == "Cloud price" and s.price_stale else md(value)))
+    if s.cost_basis:
+        lines.append("")
     rows = snap.plan.ranked if snap.plan else snap.estimates
     if rows and s.training:
         lines.append(f"**Top setups** ({pricing(snap)} pricing)")

@@ -26,6 +26,7 @@ from hwplan.app.reports.summary import Summary, build_summary
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"), Path("/usr/local/share/fonts"))
 BLUE = (33, 102, 172)
 GREY = (85, 85, 85)
+STALE = (178, 24, 43)  # a stale price (palette.WARNING)
 _LATIN1 = str.maketrans({"–": "-", "—": "-", "−": "-", "×": "x", "₂": "2", "…": "...", "≥": ">=", "≤": "<=",
                          "’": "'", "‘": "'", "“": '"', "”": '"', "→": "->", "•": "-"})
 _kaleido_lock = threading.Lock()
@@ -145,6 +146,12 @@ def _summary_page(pdf: _Doc, s: Summary) -> None:
         rows = [[a[0], a[1], *(right[i] if i < len(right) else ("", ""))] for i, a in enumerate(left)]
         value = "per run / value" if s.training else "per month / value"
         pdf.grid(["measure", value, "measure", value], rows, size=8.5, widths=[1.3, 1.2, 1.3, 1.2])
+    if s.tco:
+        pdf.heading("Total cost of ownership of the recommendation", 11)
+        pdf.grid(*_dict_rows(s.tco), size=7.5, widths=[2, 1.2, 1.2])
+    for label, value in s.cost_basis:
+        stale = label == "Cloud price" and s.price_stale
+        pdf.para(f"{label}: {value}", 7.5, bold=stale, colour=STALE if stale else (0, 0, 0))
     if s.targets:
         pdf.heading("Against the target", 11)
         pdf.grid(*_dict_rows(s.targets), size=8, widths=[1, 1.2, 1.2, 1.6, 2])

@@ -127,7 +127,13 @@ def _assumptions_table(assumptions: Any, plan_result: Any) -> list[dict[str, Any
         a = Assumptions()
     elif isinstance(a, dict):
         a = Assumptions(**a)
-    return [jsonable(row) for row in a.defaults_table()]
+    rows = [jsonable(row) for row in a.defaults_table()]
+    # the grid intensity the figures used, frozen with the report (the region's table may change later)
+    rows.append(jsonable({"field": "carbon_intensity_used", "value": a.carbon_intensity(), "default": None,
+                          "description": "grid carbon intensity the CO2 figures used, kg CO2 per kWh",
+                          "source": "carbon_kg_per_kwh" if a.carbon_kg_per_kwh is not None
+                          else f"region {a.region} (data/carbon_intensity.csv)"}))
+    return rows
 
 
 def _estimates(estimates: Any) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hwplan.app.reports.model import Snapshot
+from hwplan.app.reports.tco import carbon_text, power_text, tco_of
 from hwplan.app.reports.text import cell, setup_label
 from hwplan.core import fmt
 from hwplan.core.fmt import num
@@ -28,6 +29,11 @@ ASSUMPTION_LABELS = {
     "utilisation": ("Utilisation of owned hardware", lambda v: fmt.pct(v)),
     "carbon_kg_per_kwh": ("Carbon intensity", lambda v: f"{v:g} kg CO₂ per kWh"),
     "life_years": ("Write-off period", lambda v: f"{v:g} years"),
+    "host_usd_per_node": ("Host server per 8-device node", lambda v: fmt.usd(v)),
+    "network_usd_per_node": ("Scale-out network per node", lambda v: fmt.usd(v)),
+    "facility_usd_per_kw": ("Facility build", lambda v: f"{fmt.usd(v)} per kW"),
+    "facility_life_years": ("Facility write-off", lambda v: f"{v:g} years"),
+    "maintenance_fraction": ("Maintenance", lambda v: f"{fmt.pct(v)} of hardware capex a year"),
     "hours_per_month": ("Hours per month", lambda v: f"{v:g}"),
 }
 RUNNERS_UP = 3
@@ -47,6 +53,9 @@ class Summary:
     runners_up: list[dict[str, str]] = field(default_factory=list)     # setup, monthly cost, energy, why it lost
     risks: list[str] = field(default_factory=list)
     assumptions: list[tuple[str, str]] = field(default_factory=list)   # label, value
+    tco: list[dict[str, str]] = field(default_factory=list)            # term, capex, owned / month (total last)
+    cost_basis: list[tuple[str, str]] = field(default_factory=list)    # label, text: price, break-even, power, carbon
+    price_stale: bool = False
     training: bool = False  # a training run: figures per run (time to train, cost, energy), not per month
 
 
@@ -358,8 +367,59 @@ def build_summary(snap: Snapshot) -> Summary:
     for r in (snap.plan.nearest if snap.plan else [])[:2]:
         s.runners_up.append({"setup": setup_label(r), "monthly cost": fmt.usd(month_cost(r, snap)),
                              "energy / month": fmt.kwh(r.get("energy_kwh_per_month")), "why it lost": "excluded: " + _breaks(r)})
+    tco_part(snap, s, best, dev)
     s.risks = _risks(snap, best, dev, demand)
     return s
+
+
+def cloud_source(dev: dict) -> str:
+    """A catalog row's cloud price: '$1.9 per device-hour: lambda gpu_1x_a100, us-east-1, 2025-06-01 (stale)'."""
+    usd_h = num(dev.get("cloud_usd_per_hour")) if dev else None
+    if usd_h is None:
+        return ""
+    where = " ".join(str(dev.get(k) or "") for k in ("cloud_provider", "cloud_instance", "cloud_region")).strip()
+    return (f"${usd_h:g} per device-hour: {where or 'catalog'}, {dev.get('cloud_price_date') or 'undated'}"
+            + (" (stale)" if dev.get("cloud_price_stale") else ""))
+
+
+def price_text(best: dict, dev: dict, pricing: str = "cloud") -> str:
+    """Where the recommendation's cloud price comes from: a cloud plan's own basis (provider, instance, region, date,
+    or your override), else the catalog row's provider, instance, region and date; '(stale)' when flagged."""
+    basis = str(best.get("price_basis") or "") if pricing == "cloud" else ""
+    if not basis:
+        return cloud_source(dev) or "no cloud price"
+    usd_h = num(dev.get("cloud_usd_per_hour")) if dev else None
+    return (f"${usd_h:g} per device-hour: " if usd_h is not None and "override" not in basis else "") + basis
+
+
+def is_stale(best: dict, dev: dict, pricing: str = "cloud") -> bool:
+    flag = best.get("price_stale") if pricing == "cloud" else None
+    if flag is None and dev:
+        flag = dev.get("cloud_price_stale")
+    return bool(flag) if flag is not None else False
+
+
+def tco_part(snap: Snapshot, s: Summary, best: dict, dev: dict) -> None:
+    """The recommendation's TCO breakdown and the bases of its cost figures (price, break-even, power, carbon)."""
+    life = num(snap.assumption("life_years"))
+    t = tco_of(best, life, num(snap.assumption("facility_life_years")))
+    if t.has_owned() or t.capex_total is not None:
+        s.tco = t.rows()
+    which = pricing(snap)
+    if which == "owned" and best.get("price_basis"):
+        s.cost_basis.append(("Purchase price", str(best["price_basis"])))
+    s.price_stale = is_stale(best, dev, which)
+    price = price_text(best, dev, which)
+    if s.price_stale:
+        price += " — STALE: older than 365 days or undated; check it before signing"
+    s.cost_basis.append(("Cloud price", price))
+    if t.cloud_month is not None or t.capex_total is not None:
+        s.cost_basis.append(("Break-even", t.breakeven_text()))
+    s.cost_basis.append(("Power", power_text(best)))
+    given = num(snap.assumption("carbon_kg_per_kwh"))
+    region = snap.assumption("region")
+    if region or given is not None:
+        s.cost_basis.append(("Carbon region", carbon_text(region, given, num(snap.assumption("carbon_intensity_used")))))
 
 
 def _risks(snap: Snapshot, best: dict, dev: dict, demand: float | None) -> list[str]:
@@ -388,10 +448,12 @@ def _risks(snap: Snapshot, best: dict, dev: dict, demand: float | None) -> list[
                        "device supports that usually meets the accuracy target.")
     if dev:
         when = dev.get("cloud_price_date") or "undated"
-        where = " ".join(str(dev.get(k) or "") for k in ("cloud_provider", "cloud_region")).strip()
+        where = " ".join(str(dev.get(k) or "") for k in ("cloud_provider", "cloud_instance", "cloud_region")).strip()
         if num(dev.get("cloud_usd_per_hour")) is not None:
             out.append(f"Cloud price of {dev.get('id')}: ${num(dev.get('cloud_usd_per_hour')):g} per device-hour"
-                       f"{' (' + where + ')' if where else ''}, {when}; on-demand list price, discounts not included.")
+                       f"{' (' + where + ')' if where else ''}, {when}"
+                       + (" (stale: older than 365 days or undated)" if dev.get("cloud_price_stale") else "")
+                       + "; on-demand list price, discounts not included.")
         if num(dev.get("price_usd")) is None:
             out.append(f"No purchase price for {dev.get('id')} in the catalog: the ownership cost leaves hardware out "
                        "unless a price override is set.")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from hwplan.app.dashboard import charts, data, engine
 from hwplan.app.dashboard.views import common
+from hwplan.core.prices import carbon_regions
 from hwplan.core.schema import utc_now_iso
 from hwplan.costmodel.assumptions import DEFAULT_SOURCES, Assumptions
 
@@ -23,10 +24,42 @@ SPEC_CHOICES = {
     "bf16_per_watt": ("BF16 per watt", "TFLOP/s per W"),
 }
 ENV_FIELDS = ("electricity_usd_per_kwh", "pue", "utilisation", "carbon_kg_per_kwh", "life_years")
-ENV_LABELS = {"electricity_usd_per_kwh": ("Electricity (USD / kWh)", 0.0, None, 0.01),
-              "pue": ("PUE", 1.0, 5.0, 0.01), "utilisation": ("Utilisation of owned hardware", 0.01, 1.0, 0.05),
-              "carbon_kg_per_kwh": ("Carbon intensity (kg CO₂ / kWh)", 0.0, None, 0.01),
-              "life_years": ("Hardware life (years)", 0.5, 20.0, 0.5)}
+TCO_FIELDS = ("host_usd_per_node", "network_usd_per_node", "facility_usd_per_kw", "facility_life_years",
+              "maintenance_fraction")
+# label, step; the bounds are Assumptions' own (its validators refuse a bad value, and nothing is applied)
+ENV_LABELS = {"electricity_usd_per_kwh": ("Electricity (USD / kWh)", 0.01), "pue": ("PUE", 0.01),
+              "utilisation": ("Utilisation of owned hardware", 0.05),
+              "carbon_kg_per_kwh": ("Carbon intensity (kg CO₂ / kWh)", 0.01),
+              "life_years": ("Hardware life (years)", 0.5),
+              "host_usd_per_node": ("Host server per 8-device node (USD)", 1000.0),
+              "network_usd_per_node": ("Scale-out network per node (USD)", 1000.0),
+              "facility_usd_per_kw": ("Facility build per kW (USD)", 100.0),
+              "facility_life_years": ("Facility life (years)", 1.0),
+              "maintenance_fraction": ("Maintenance per year (share of capex)", 0.01)}
+REGION_KEY = "cat_region"
+
+
+def explain(exc: Exception) -> str:
+    """A validation error as a person reads it: each bad field by its label, what is wrong, the value given."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    out = []
+    for e in errors():
+        loc = e.get("loc") or ()
+        name = str(loc[0]) if loc else ""
+        label = ENV_LABELS.get(name, (name.replace("_", " "),))[0] if name != "region" else "Grid region"
+        if name == "price_overrides":
+            label = "Price override"
+        msg = str(e.get("msg", "")).removeprefix("Value error, ")
+        given = e.get("input")
+        out.append(f"{label}: {msg}" + (f" (you gave {given!r})" if name in ENV_LABELS else ""))
+    return "; ".join(out) or str(exc)
+
+
+def _region_label(regions: pd.DataFrame, rid: str) -> str:
+    r = regions.loc[rid]
+    return f"{r['name']} · {float(r['kg_co2_per_kwh']):.3g} kg CO₂/kWh"
 
 
 def _device_table(cat: pd.DataFrame) -> None:
@@ -86,24 +119,30 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
         try:
             engine.make_assumptions(payload)
         except Exception as exc:
-            st.error(f"Set '{pick}' is invalid: {exc}")
+            st.error(f"Set '{pick}' is invalid, not loaded. {explain(exc)}")
         else:
             st.session_state[common.ASSUMPTIONS_KEY] = payload
             st.session_state[common.ASSUMPTIONS_LABEL_KEY] = f"set '{pick}'"
+            st.session_state.pop(REGION_KEY, None)  # the chooser shows the loaded set's region
             st.rerun()
     if top[2].button("Reset to defaults", width="stretch"):
         st.session_state.pop(common.ASSUMPTIONS_KEY, None)
         st.session_state.pop(common.ASSUMPTIONS_LABEL_KEY, None)
+        st.session_state.pop(REGION_KEY, None)
         st.rerun()
     st.markdown(f"In use: **{common.assumptions_label()}**")
     with st.form("assumptions_form", border=True):
-        cols = st.columns(len(ENV_FIELDS))
         values = {}
-        for col, name in zip(cols, ENV_FIELDS):
-            label, lo, hi, step = ENV_LABELS[name]
-            values[name] = col.number_input(label, min_value=lo, max_value=hi, step=step, value=float(getattr(cur, name)),
-                                            help=Assumptions.model_fields[name].description + ". Default "
-                                            f"{getattr(defaults, name):g}: " + _source(name))
+        for fields in (ENV_FIELDS, TCO_FIELDS):
+            for col, name in zip(st.columns(len(fields)), fields):
+                values[name] = _number(col, name, cur, defaults)
+        regions = carbon_regions()
+        ids = list(regions.index)
+        values["region"] = st.selectbox(
+            "Grid region (carbon intensity)", ids, index=ids.index(cur.region) if cur.region in ids else 0,
+            format_func=lambda rid: _region_label(regions, rid), key=REGION_KEY,
+            help="the grid whose carbon intensity the plan uses when Carbon intensity is empty; "
+                 f"{len(ids)} regions from data/carbon_intensity.csv, each with its source. Default: " + _source("region"))
         st.markdown("**Price overrides** (empty = the catalog's price)")
         overrides = cur.price_overrides
         price_df = pd.DataFrame({
@@ -122,14 +161,17 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
         apply = b[0].form_submit_button("Apply for this session", type="primary", width="stretch")
         save = b[1].form_submit_button("Apply and save as named set", width="stretch")
     if apply or save:
-        payload = {k: float(v) for k, v in values.items()}
+        payload: dict = {"region": values.pop("region")}
+        payload.update({k: float(v) for k, v in values.items() if v is not None})  # empty carbon: the region's
         po = {}
         for r in edited.itertuples(index=False):
             entry = {}
-            if pd.notna(r[3]):
-                entry["price_usd"] = float(r[3])
-            if pd.notna(r[4]):
-                entry["cloud_usd_per_hour"] = float(r[4])
+            for k, v in (("price_usd", r[3]), ("cloud_usd_per_hour", r[4])):
+                if v is not None and pd.notna(v):
+                    try:
+                        entry[k] = float(v)
+                    except (TypeError, ValueError):
+                        entry[k] = v  # not a number: Assumptions refuses it, with the device named
             if entry:
                 po[r[0]] = entry
         if po:
@@ -137,7 +179,7 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
         try:
             engine.make_assumptions(payload)
         except Exception as exc:
-            st.error(f"Not applied: {exc}")
+            st.error(f"Not applied, nothing was saved. {explain(exc)}")
             return
         st.session_state[common.ASSUMPTIONS_KEY] = payload
         label = "session overrides"
@@ -154,6 +196,19 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
     with st.expander("Where the defaults come from"):
         st.dataframe(pd.DataFrame(defaults.defaults_table())[["field", "default", "description", "source"]]
                      .astype({"default": str}), hide_index=True, width="stretch")
+
+
+def _number(col, name: str, cur: Assumptions, defaults: Assumptions):
+    """One assumption's number input: no bounds of its own, so a bad value reaches Assumptions' validators."""
+    label, step = ENV_LABELS[name]
+    value = getattr(cur, name)
+    default = getattr(defaults, name)
+    optional = name == "carbon_kg_per_kwh"
+    return col.number_input(label, value=None if value is None else float(value), step=step,
+                            format="%.0f" if step >= 100 else "%g",
+                            placeholder=f"region's: {cur.carbon_intensity():.3g}" if optional else None,
+                            help=Assumptions.model_fields[name].description + ". Default "
+                            + ("empty (the region's)" if default is None else f"{default:g}") + ": " + _source(name))
 
 
 def _source(name: str) -> str:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import charts, engine, state, upload
+from hwplan.app.dashboard import charts, data, engine, state, upload
 from hwplan.app.dashboard.views import common
+from hwplan.app.reports import summary as summary_mod
+from hwplan.app.reports import tco as tco_mod
 from hwplan.core import fmt
 from hwplan.core.errors import HwplanError
 from hwplan.core.vocab import BASIS_HELP
@@ -360,8 +362,7 @@ def render_training(wl: pd.DataFrame, model, inputs: state.PlanInputs) -> None:
     deadline = inputs.train_deadline_h
     if not result.feasible or ranked.empty:
         st.error(f"No setup meets every constraint: {result.why}.")
-        for note in result.notes:
-            st.caption(f"Note: {note}")
+        price_notes(result.notes)
         nearest = getattr(result, "nearest", None)
         if nearest is not None and len(nearest):
             st.subheader("Fastest setups")
@@ -394,8 +395,7 @@ def render_training(wl: pd.DataFrame, model, inputs: state.PlanInputs) -> None:
                  f"{fmt.number(top.get('memory_gb_per_device'))}{f' of {fmt.number(cap)}' if cap else ''} GB per device"
                  f" · {BASIS_HELP.get(str(top['basis']), '')}")
     st.info(f"**Why this one:** {result.why}", icon=":material/emoji_events:")
-    for note in result.notes:
-        st.caption(f"Note: {note}")
+    price_notes(result.notes)
     st.plotly_chart(charts.training_chart(ranked, deadline_h=deadline, pricing=inputs.pricing),
                     key="training_chart")
     st.subheader("Ranked setups")
@@ -403,6 +403,59 @@ def render_training(wl: pd.DataFrame, model, inputs: state.PlanInputs) -> None:
                  width="stretch")
     common.save_report_control("plan", engine.report_inputs(inputs, engine.target(model, inputs)), plan_result=result,
                                assumptions=assumptions, key="plan_save")
+
+
+PRICE_HELP = ("Add or change a price on the **Catalog** page: Assumptions → Price overrides (cloud $/h or list "
+              "price), then Apply; or add a row to data/prices.csv.")
+
+
+def price_notes(notes: list[str]) -> None:
+    """The planner's notes, those about devices left out for want of a price with how to add one."""
+    for note in notes:
+        note = note.replace("want of a owned", "want of an owned")
+        if "for want of" in note:
+            st.warning(f"**{note.split(':')[0].capitalize()}:** {note.split(':', 1)[1].split(';')[0].strip()}. "
+                       + PRICE_HELP, icon=":material/sell:")
+        else:
+            st.caption(f"Note: {note}")
+
+
+def tco_section(top, assumptions, notes: list[str], pricing: str = "cloud") -> None:
+    """The recommended setup's total cost of ownership: capex and owned cost per month by term, cloud per month,
+    break-even (with its chart), the price's basis and date (stale flagged), the power and carbon figures used."""
+    t = tco_mod.tco_of(top, assumptions.life_years, assumptions.facility_life_years)
+    st.subheader(f"Total cost of ownership: {int(top['count'])} × {top['device']}")
+    cat = data.load_catalog()
+    dev = cat.loc[str(top["device"])].to_dict() if str(top["device"]) in cat.index else {}
+    stale = summary_mod.is_stale(dict(top), dev, pricing)
+    if pricing == "owned":
+        st.markdown(f"**Purchase price:** {t.price_basis or 'no purchase price'}")
+    p = st.columns([6, 1]) if stale else [st.container()]
+    p[0].markdown(f"**Cloud price:** {summary_mod.price_text(dict(top), dev, pricing)}")
+    if stale:
+        with p[1]:
+            st.badge("stale", color="red", icon=":material/schedule:",
+                     help="this price is older than 365 days or undated: check it before signing")
+    m = st.columns(4)
+    m[0].metric("Capex (buy, up front)", fmt.usd(t.capex_total), border=True,
+                help="devices, host servers, scale-out network and the facility's build cost per kW")
+    m[1].metric("Owned (USD / month)", fmt.usd(t.owned_month), border=True,
+                help=f"write-off over {assumptions.life_years:g} years (facility {assumptions.facility_life_years:g}), "
+                     "maintenance and energy")
+    m[2].metric("Cloud (USD / month)", fmt.usd(t.cloud_month), border=True,
+                help="capacity held every hour of the month")
+    be = t.breakeven_months
+    m[3].metric("Break-even", f"{fmt.number(be)} months" if be is not None else "never", border=True,
+                help="months of use after which buying has cost less than renting: " + t.breakeven_text())
+    c = st.columns([2, 3])
+    with c[0]:
+        st.table(pd.DataFrame(t.rows()).set_index("term"))
+        st.caption(f"**Break-even:** {t.breakeven_text()}.")
+        st.caption(f"**Power:** {tco_mod.power_text(top)}.")
+        st.caption("**Carbon:** " + tco_mod.carbon_text(assumptions.region, assumptions.carbon_kg_per_kwh,
+                                                        assumptions.carbon_intensity()) + ".")
+    c[1].plotly_chart(charts.breakeven_chart(t), key="breakeven_chart")
+    price_notes(notes)
 
 
 def ranked_table(ranked: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -543,6 +596,7 @@ def render() -> None:
         cols[1].caption(f"server time {timed.seconds * 1000:.0f} ms", help="time the planner took for this ranking")
     if not result.feasible or ranked.empty:
         st.error(f"No setup meets every constraint. {result.why}")
+        price_notes(result.notes)
         if getattr(result, "binding", ""):
             st.markdown(f"**Binding constraint:** {result.binding}")
         nearest = getattr(result, "nearest", None)
@@ -582,6 +636,7 @@ def render() -> None:
     pareto = getattr(result, "pareto", None)
     c[0].plotly_chart(charts.pareto_chart(ranked, pareto, demand, unit), key="pareto_chart")
     c[1].plotly_chart(charts.interval_chart(ranked, unit, demand), key="interval_chart")
+    tco_section(top, assumptions, result.notes, inputs.pricing)
     st.subheader("Ranked setups")
     st.dataframe(ranked_table(ranked, unit), hide_index=True, column_config=RANKED_COLUMNS, width="stretch")
     common.save_report_control("plan", engine.report_inputs(inputs, tgt), plan_result=result, assumptions=assumptions,

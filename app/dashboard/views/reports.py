@@ -130,6 +130,14 @@ def render_saved(report_id: str, store=None) -> None:
         cols = st.columns(3)
         for i, (label, value) in enumerate(s.figures):
             cols[i % 3].markdown(f"{md(label)}  \n**{md(value)}**")
+    if s.tco:
+        st.subheader("Total cost of ownership of the recommendation")
+        _short_table(s.tco)
+    for label, value in s.cost_basis:
+        if label == "Cloud price" and s.price_stale:
+            st.warning(f"**{md(label)}:** {md(value)}", icon=":material/schedule:")
+        else:
+            st.caption(f"**{md(label)}:** {md(value)}")
     if s.targets:
         st.subheader("Against the target")
         _short_table(s.targets)

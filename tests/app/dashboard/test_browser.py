@@ -30,7 +30,7 @@ def test_open_plan_and_change_a_constraint(server, page, shots):
     wait_text(page, "Why this one")
     settle(page)
     assert "measured" in page.content()
-    page.screenshot(path=str(shots / "plan.png"))
+    page.screenshot(path=str(shots / "plan-top.png"))  # docs/screenshots/plan.png: test_plan_tco_browser.py
     before = best(page)
     box = page.get_by_role("spinbutton", name="Throughput (samples/s)")
     box.fill("200000")

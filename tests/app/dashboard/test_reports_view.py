@@ -54,7 +54,8 @@ def test_saved_report_view_shows_the_snapshot_as_text(env, fresh):  # noqa: F811
     assert at.success and at.success[0].value.startswith("Recommended")
     text = " ".join(m.value for m in at.markdown)
     assert "Monthly cost, cloud  \n**\\$" in text and "Monthly cost, ownership" in text and "CO₂ per month" in text
-    assert len(at.table) == 3  # bill of materials, targets, runners-up: static tables, nothing clipped
+    assert len(at.table) == 4  # bill of materials, TCO, targets, runners-up: static tables, nothing clipped
+    assert "Total cost of ownership of the recommendation" in [s.value for s in at.subheader]
     assert len(at.get("plotly_chart")) >= 2
 
 

@@ -117,3 +117,56 @@ def test_router_runs_reports_and_unknown_report_ids(app_env, query):
     assert not at.exception
     if not query:
         assert at.metric and at.metric[0].label.startswith("Cost")  # the default page is Plan
+
+
+def test_catalog_offers_the_region_and_the_tco_terms(app_env):
+    at = view("catalog")
+    at.run()
+    assert not at.exception
+    region = at.selectbox(key="cat_region")
+    assert region.value == "us-grid:average" and len(region.options) >= 100
+    assert any("kg CO₂/kWh" in o for o in region.options)  # each region shows its name and intensity
+    labels = [n.label for n in at.number_input]
+    for label in ("Host server per 8-device node (USD)", "Scale-out network per node (USD)",
+                  "Facility build per kW (USD)", "Facility life (years)", "Maintenance per year (share of capex)"):
+        assert label in labels
+    assert next(n for n in at.number_input if n.label.startswith("Carbon")).value is None  # empty: the region's
+    region.set_value("gcp:asia-east1")
+    next(n for n in at.number_input if n.label.startswith("Maintenance")).set_value(0.1)
+    at.button(key="FormSubmitter:assumptions_form-Apply for this session").click().run()
+    assert not at.exception and not at.error
+    applied = at.session_state["assumptions"]
+    assert applied["region"] == "gcp:asia-east1" and applied["maintenance_fraction"] == 0.1
+    assert "carbon_kg_per_kwh" not in applied  # left empty: the region's intensity is used
+
+
+@pytest.mark.parametrize("label, bad", [("Host server per 8-device node (USD)", -5.0), ("PUE", 0.5),
+                                        ("Maintenance per year (share of capex)", -0.1)])
+def test_catalog_refuses_a_bad_override_and_saves_nothing(app_env, label, bad):
+    from hwplan.core.store import Store
+
+    at = view("catalog")
+    at.run()
+    next(n for n in at.number_input if n.label == label).set_value(bad)
+    at.text_input(key="cat_set_name").set_value(f"bad {label}")
+    at.button(key="FormSubmitter:assumptions_form-Apply and save as named set").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Not applied, nothing was saved.")
+    assert label in errors[0] and repr(bad) in errors[0]  # names the field and the value given
+    assert "assumptions" not in at.session_state  # the session keeps the defaults
+    assert f"bad {label}" not in Store.open(app_env).list_assumptions()
+
+
+def test_catalog_refuses_a_saved_set_with_a_non_numeric_value(app_env):
+    from hwplan.core.store import Store
+
+    Store.open(app_env).put_assumptions("typo set", "2026-01-01T00:00:00Z", {"facility_usd_per_kw": "lots"})
+    at = view("catalog")
+    at.run()
+    at.selectbox(key="cat_set_pick").set_value("typo set").run()
+    next(b for b in at.button if b.label == "Load").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and "invalid, not loaded" in errors[0] and "Facility build per kW (USD)" in errors[0]
+    assert "assumptions" not in at.session_state
