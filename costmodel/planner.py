@@ -140,7 +140,8 @@ def run_plan(model: PerformanceModel, demand: Demand, a: Assumptions, top: int =
         valid &= k.ev.meets_latency
     unpriced = sorted({model.devices_[i] for i in np.unique(k.grid["d"][k.ev.supported & ~priced])})
     if unpriced:
-        notes.append(f"left out for want of a {demand.pricing} price ({len(unpriced)} device(s)): {', '.join(unpriced)}; "
+        notes.append(f"left out for want of {'a cloud' if demand.pricing == 'cloud' else 'an owned'} price "
+                     f"({len(unpriced)} device(s)): {', '.join(unpriced)}; "
                      + ("add a price with an override (CLI: an assumption set with price_overrides {device: "
                         "{'cloud_usd_per_hour': ...}}; dashboard: Catalog -> overrides) or a row in data/prices.csv"
                         if demand.pricing == "cloud" else "add its purchase price with an override "
@@ -260,6 +261,8 @@ def _frame(model, k, idx, X, demand) -> pd.DataFrame:
         # whole-system TCO (owned, per month) and the cloud price's source
         "capex_usd": (k.cost["capex_usd_devices"] + k.cost["capex_usd_hosts"] + k.cost["capex_usd_network"]
                       + k.cost["capex_usd_facility"])[idx],
+        **{f"capex_usd_{t}": k.cost[f"capex_usd_{t}"][idx] for t in ("devices", "hosts", "network", "facility")},
+        "device_power_kw": k.ev.device_power_w[idx] / 1000.0,
         **{f"owned_usd_month_{t}": k.cost[f"owned_usd_month_{t}"][idx] for t in TCO_TERMS},
         "breakeven_months": k.cost["breakeven_months"][idx],
         "price_basis": [pb[i] for i in d], "price_stale": [ps[i] for i in d],
