@@ -14,7 +14,7 @@ import pandas as pd
 from hwplan.core.errors import HwplanError, UnknownIdError
 from hwplan.core.vocab import BASES, BOUNDS, PHASES, PRECISIONS, QUALITY
 from hwplan.costmodel.assumptions import Assumptions
-from hwplan.costmodel.cost import costs, device_price_basis, prices, tco_dict
+from hwplan.costmodel.cost import costs, device_price_basis, power_band, prices, tco_dict
 from hwplan.costmodel.evaluate import SCENARIOS, evaluate, precision_allowed, scenario_index
 from hwplan.costmodel.llmserve import request_shape
 from hwplan.costmodel.performance import PerformanceModel
@@ -284,7 +284,15 @@ def _estimate(model, workload, device, w, d, p, e, count, s, mode, a, phase="", 
         price_basis=device_price_basis(model, d, a)[0], price_stale=device_price_basis(model, d, a)[1],
         carbon_kg_per_kwh=a.carbon_intensity(),
         device_power_w=clean(e.device_power_w), power_basis=power_describe(model.power_),
+        **_energy_interval(power, float(e.low), float(e.high), power_band(model.power_)),
     )
+
+
+def _energy_interval(power_w: float, low: float, high: float, band: float) -> dict:
+    """Energy per unit at the ends of the throughput interval, widened by the power fit's spread."""
+    ok = np.isfinite(power_w) and power_w > 0 and low > 0 and high > 0
+    return {"energy_per_unit_low_j": clean(power_w / band / high) if ok else None,
+            "energy_per_unit_high_j": clean(power_w * band / low) if ok else None}
 
 
 def predict_curve(model: PerformanceModel, workload: str, device: str, count: int = 1, precisions=None, batches=None,

@@ -147,3 +147,13 @@ def device_price_basis(model, d: int, a: Assumptions) -> tuple[str | None, bool]
     """The cloud price's source for device d of a fitted model (an override says so), and whether it is stale."""
     b, st = price_basis([model.devices_[d]], [model.dev_["price_basis"][d]], [model.dev_["price_stale"][d]], a)
     return (b[0] or None), bool(st[0])
+
+
+Z80 = 1.2816  # standard normal 90th percentile: an 80% two-sided interval
+
+
+def power_band(power_state: dict) -> float:
+    """The power fit's spread as a factor for an 80% interval: exp(z80 x rms log error of the fit), 1.2 when the
+    fit has none (no wall-power rows; an assumption)."""
+    r = (power_state or {}).get("rmse_log")
+    return float(np.exp(Z80 * r)) if r is not None and np.isfinite(r) and r > 0 else 1.2

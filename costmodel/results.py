@@ -109,6 +109,11 @@ class Estimate:
     # power: power_w is wall power of the whole setup (power_scope "system": hosts per node + devices, no PUE);
     # device_power_w the devices' own share; power_basis what both rest on (hwplan.costmodel.power)
     device_power_w: float | None = None
+    # 80% intervals of energy: the throughput (or time-to-train) interval and the power fit's spread together
+    energy_per_unit_low_j: float | None = None
+    energy_per_unit_high_j: float | None = None
+    energy_kwh_per_run_low: float | None = None
+    energy_kwh_per_run_high: float | None = None
     power_basis: str = ""
 
     @property

@@ -12,7 +12,7 @@ from hwplan.core.errors import HwplanError, UnknownIdError
 from hwplan.core.vocab import BASES, PRECISIONS
 from hwplan.costmodel import trainrun
 from hwplan.costmodel.assumptions import Assumptions
-from hwplan.costmodel.cost import costs, device_price_basis, prices, tco_dict
+from hwplan.costmodel.cost import costs, device_price_basis, power_band, prices, tco_dict
 from hwplan.costmodel.power import describe as power_describe
 from hwplan.costmodel.power import device_and_host_power
 from hwplan.costmodel.results import Demand, Estimate, PlanResult, clean
@@ -278,6 +278,10 @@ def _estimate(model, w, d, p, n, r, j, vol, a, auto=False) -> Estimate:
                    micro_batch=int(pick(c.mb)), global_batch=int(gb), steps=clean(steps), train_volume=clean(units),
                    train_volume_unit="tokens" if is_llm else "samples", train_volume_label=vol.label,
                    grads_gb=gbv(c.mem_grads), optimizer_gb=gbv(c.mem_optimizer),
+                   energy_kwh_per_run_low=clean(money["energy_kwh_per_run"] * np.exp(-q[1]) / power_band(model.power_))
+                   if fits else None,
+                   energy_kwh_per_run_high=clean(money["energy_kwh_per_run"] * np.exp(-q[0]) * power_band(model.power_))
+                   if fits else None,
                    time_to_train_low_s=clean(seconds * np.exp(-q[1])) if fits else None,
                    time_to_train_high_s=clean(seconds * np.exp(-q[0])) if fits else None)
 

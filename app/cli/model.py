@@ -100,8 +100,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         *_serving_lines(est),
         ("latency p99", fmt.ms(est.latency_p99_s) + (" (a whole request: first token to last)"
                                                       if est.tpot_p50_s is not None else "")),
-        ("power", f"{fmt.watts(est.power_w)} ({est.power_scope}); energy {_n(est.energy_per_unit_j, 'J')} per "
-                  f"{fmt.per_unit(u)}"),
+        ("power", f"{fmt.watts(est.power_w)} at the wall ({fmt.watts(est.device_power_w)} of devices); energy "
+                  f"{_n(est.energy_per_unit_j, 'J')} per {fmt.per_unit(u)} (80% interval {_n(est.energy_per_unit_low_j)} - "
+                  f"{_n(est.energy_per_unit_high_j)})"),
         ("cost (cloud)", f"{fmt.usd(est.usd_per_hour_cloud, 'h')}; {fmt.usd(est.usd_per_million_units_cloud)} per million"),
         ("cost (owned)", f"{fmt.usd(est.usd_per_hour_owned, 'h')}; {fmt.usd(est.usd_per_million_units_owned)} per million"),
         ("CO2", f"{fmt.co2(est.co2_kg_per_million_units)} per million "
@@ -166,7 +167,9 @@ def training_lines(est) -> list[tuple[str, str]]:
                           f"{_n(est.activations_gb, 'GB')}"),
         ("device-hours", fmt.count(est.device_hours)),
         ("cost per run", f"cloud {fmt.usd(est.usd_per_run_cloud)}; owned {fmt.usd(est.usd_per_run_owned)}"),
-        ("energy per run", f"{fmt.kwh(est.energy_kwh_per_run)} (facility, PUE included); CO2 {fmt.co2(est.co2_kg_per_run)}"),
+        ("energy per run", f"{fmt.kwh(est.energy_kwh_per_run)} (80% interval {fmt.kwh(est.energy_kwh_per_run_low)} - "
+                           f"{fmt.kwh(est.energy_kwh_per_run_high)}; facility, PUE included); CO2 "
+                           f"{fmt.co2(est.co2_kg_per_run)}"),
         ("power", f"{fmt.watts(est.power_w)} ({est.power_scope})"),
         *tco_lines(est)[:1],
         ("basis", f"{est.basis}: {est.basis_detail}"),

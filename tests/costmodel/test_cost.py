@@ -135,3 +135,16 @@ def test_a_negative_or_non_numeric_override_is_refused_naming_it(bad, field):
         Assumptions(price_overrides={"nvidia-h100-sxm": {field: bad}})
     text = str(err.value)
     assert "price_overrides" in text and ("nvidia-h100-sxm" in text or field in text)
+
+
+def test_energy_has_an_interval_from_throughput_and_the_power_fit(model):
+    from hwplan.costmodel.api import predict
+    from hwplan.costmodel.cost import power_band
+
+    e = predict(model, "resnet50", "nvidia-h100-sxm", count=8)
+    band = power_band(model.power_)
+    assert band > 1
+    assert e.energy_per_unit_low_j == pytest.approx(e.power_w / band / e.high)
+    assert e.energy_per_unit_high_j == pytest.approx(e.power_w * band / e.low)
+    assert e.energy_per_unit_low_j < e.energy_per_unit_j < e.energy_per_unit_high_j
+    assert e.device_power_w is not None and 0 < e.device_power_w < e.power_w

@@ -105,6 +105,7 @@ def test_a_run_reports_time_device_hours_cost_energy_and_layout(model):
     assert e.energy_kwh_per_run > 0 and e.co2_kg_per_run > 0 and 0.05 < e.mfu < 0.8
     assert e.data_parallel * e.tensor_parallel * e.pipeline_parallel == 1024
     assert e.time_to_train_low_s < e.time_to_train_s < e.time_to_train_high_s
+    assert e.energy_kwh_per_run_low < e.energy_kwh_per_run < e.energy_kwh_per_run_high
     # never an inference format
     assert e.precision in ("bf16", "fp16", "fp8")
     with pytest.raises(HwplanError, match="int8"):
