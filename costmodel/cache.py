@@ -37,8 +37,10 @@ class ModelCache:
     def key(store) -> str:
         h = hashlib.sha256(CODE_VERSION.encode())
         h.update(store.data_version().encode())
+        from hwplan.costmodel.power import SYSTEM_POWER_CSV
+
         for p in (paths.CATALOG_CSV, paths.WORKLOADS_CSV, paths.PUBLISHED_TRAINING_CSV, paths.TRAINING_RUNS_CSV,
-                  paths.PRICES_CSV):
+                  paths.PRICES_CSV, SYSTEM_POWER_CSV):
             h.update(hashlib.sha256(p.read_bytes() if p.exists() else b"").digest())
         return h.hexdigest()[:24]
 
