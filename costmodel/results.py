@@ -36,8 +36,8 @@ class Estimate:
     latency_p99_s: float | None
     power_w: float
     energy_per_unit_j: float | None
-    usd_per_hour_cloud: float | None
-    usd_per_hour_owned: float | None
+    usd_per_hour_cloud: float | None        # per hour rented (held), the cloud price x devices
+    usd_per_hour_owned: float | None        # per busy hour: the month's TCO over its hours x utilisation
     usd_per_million_units_cloud: float | None
     usd_per_million_units_owned: float | None
     co2_kg_per_million_units: float | None

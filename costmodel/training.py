@@ -24,10 +24,11 @@ Per device, the step costs
   PP sends = per micro-batch, the stage's activations forward and their gradient back over the link between
              stages.
   gradient sync = ring all-reduce of the 16-bit gradients over the dp ranks, 2(dp-1)/dp x bytes / bandwidth
-             (across nodes: the k ranks of a group in one node each drive their own NIC, k x the scale-out link)
-             (ZeRO-3 / FSDP: a reduce-scatter plus two all-gathers of the weights, 1.5x that), in buckets that
-             each pay a latency growing with log2(dp); it overlaps the backward pass of the last micro-batch,
-             the rest is exposed.
+             (across nodes: the k ranks of a group in one node each drive their own NIC, k x the scale-out link),
+             once per step with ZeRO-0/1 (overlapping the last micro-batch's backward); ZeRO-2 reduce-scatters every
+             micro-batch, ZeRO-3 / FSDP also all-gathers the weights twice per micro-batch (1.5x an all-reduce each;
+             overlapping the whole step); in buckets that each pay a latency growing with log2(dp). MoE: expert
+             gradients reduce over the dp / ep ranks that replicate an expert, shared ones over dp.
   optimizer = Adam reads and writes ~OPT_BYTES_TOUCHED bytes per parameter of the device's shard at memory
              bandwidth.
   overhead = a host round trip per micro-batch plus a per-layer launch cost (by kind, as serving).
@@ -91,6 +92,15 @@ class Net:
     act_bytes: np.ndarray         # non-LLM: activation bytes per sample kept for backward (16-bit)
     lora: np.ndarray
 
+    def split_params(self) -> tuple[np.ndarray, np.ndarray]:
+        """(shared, routed-expert) parameters: the experts hold (total - active) / (E - k) x E of them (every expert
+        the same size; k of E are active per token), the rest is shared (attention, embeddings, norms)."""
+        E, k = self.n_experts, np.maximum(self.top_k, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expert = np.where((E > 0) & (k < E), (self.params - self.active) / np.maximum(E - k, 1.0) * E, 0.0)
+        expert = np.clip(expert, 0.0, self.params)
+        return self.params - expert, expert
+
     def lora_params(self) -> np.ndarray:
         """LoRA adapters on the four attention projections: 2 x rank x d_model each, per layer."""
         return np.where(self.lora > 0, 4.0 * 2.0 * LORA_RANK * self.d_model * self.layers, 0.0)
@@ -98,8 +108,9 @@ class Net:
     def model_flops_per_unit(self) -> np.ndarray:
         """Model FLOPs per token (LLM) or per sample, forward + backward, no recomputation (what MFU counts)."""
         attn = 12.0 * self.layers * self.attn_dim * self.seq
-        llm = np.where(self.lora > 0, 4.0 * self.active + 6.0 * self.lora_params() + attn * 2.0 / 3.0,
-                       6.0 * self.active + attn)
+        # LoRA: the frozen base needs no weight gradients (4N, not 6N), but attention has no weights to skip: its
+        # backward (activation gradients) is still needed for the adapters upstream
+        llm = np.where(self.lora > 0, 4.0 * self.active + 6.0 * self.lora_params() + attn, 6.0 * self.active + attn)
         return np.where(self.is_llm > 0, llm, 3.0 * self.flops_fwd)
 
     def hardware_flops_per_unit(self, recompute) -> np.ndarray:
@@ -145,14 +156,18 @@ def memory(net: Net, lay: Layout) -> Memory:
     ZeRO says), activations of the micro-batches in flight, framework buffers."""
     mp = lay.tp * lay.pp
     dp = np.maximum(lay.dp, 1)
-    exp_share = np.where(net.n_experts > 0, (net.params - net.active) / np.maximum(net.params, 1.0), 0.0)
-    # MoE: expert weights are split over ep ranks as well (their data parallel group is dp / ep)
-    P = net.params * (1.0 - exp_share + exp_share / np.maximum(lay.ep, 1)) / mp
-    trainable = np.where(net.lora > 0, net.lora_params() / mp, P)
+    shared, expert = net.split_params()
+    ep = np.maximum(lay.ep, 1)
+    dp_e = np.maximum(dp / ep, 1.0)           # an expert's replicas: the dp ranks that do not split the experts
+    sh_dev, ex_dev = shared / mp, expert / ep / mp
+    lora = net.lora > 0
     z = lay.zero
-    weights = P * WEIGHT_BYTES / np.where(z >= 3, dp, 1)
-    grads = trainable * GRAD_BYTES / np.where(z >= 2, dp, 1)
-    opt = trainable * OPTIMIZER_BYTES / np.where(z >= 1, dp, 1)
+    shard = lambda level, a, b: a / np.where(z >= level, dp, 1) + b / np.where(z >= level, dp_e, 1)
+    weights = shard(3, sh_dev, ex_dev) * WEIGHT_BYTES
+    # the trainable parameters: all of them, or a LoRA run's adapters (replicated over dp like shared weights)
+    t_sh, t_ex = np.where(lora, net.lora_params() / mp, sh_dev), np.where(lora, 0.0, ex_dev)
+    grads = shard(2, t_sh, t_ex) * GRAD_BYTES
+    opt = shard(1, t_sh, t_ex) * OPTIMIZER_BYTES
     r = lay.recompute
     per_tok = np.select([r == 2, r == 1], [ACT_BYTES_FULL, ACT_BYTES_SELECTIVE], ACT_BYTES_NONE)
     tokens = lay.mb * net.seq
@@ -238,16 +253,29 @@ def _step_parts(net: Net, hw: sv.Hardware, lay: Layout, gb: np.ndarray) -> StepP
     intra = sv.group_bandwidth(hw, np.minimum(span, node))
     k = np.maximum(np.floor(np.maximum(hw.per_node, 1) / g), 1.0)
     bw_dp = np.where(span > node, np.minimum(k * hw.scaleout, intra), intra)
-    grad_b = np.where(net.lora > 0, net.lora_params(), net.params) / g * GRAD_BYTES
-    factor = np.where(lay.zero >= 3, 1.5, 1.0)
-    bw_part = ring_allreduce_s(lay.dp, grad_b, bw_dp) * factor
-    buckets = np.maximum(np.ceil(grad_b / BUCKET_BYTES), 1.0)
+    shared, expert = net.split_params()
+    ep = np.maximum(lay.ep, 1)
+    dp_e = np.maximum(lay.dp / ep, 1.0)
+    lora = net.lora > 0
+    sh_b = np.where(lora, net.lora_params(), shared) / g * GRAD_BYTES
+    ex_b = np.where(lora, 0.0, expert) / ep / g * GRAD_BYTES
+    # ZeRO-1: one all-reduce (reduce-scatter + all-gather) of the accumulated gradients per step, overlapping the last
+    # micro-batch's backward; ZeRO-2: a reduce-scatter per micro-batch and one all-gather of the updated weights;
+    # ZeRO-3 / FSDP: per micro-batch a
+    # reduce-scatter and two all-gathers of the weights (1.5x an all-reduce), overlapping forward and backward
+    per_mb = lay.zero >= 2
+    factor = np.select([lay.zero >= 3, lay.zero == 2], [1.5 * m, 0.5 * m + 0.5], 1.0)  # in all-reduce equivalents
+    bw_part = (ring_allreduce_s(lay.dp, sh_b, bw_dp) + ring_allreduce_s(dp_e, ex_b, bw_dp)) * factor
+    grad_b = sh_b + ex_b
+    buckets = np.maximum(np.ceil(grad_b / BUCKET_BYTES), 1.0) * np.where(per_mb, m, 1.0)
     step_lat = np.where(span > node, SCALEOUT_LATENCY_S, COLLECTIVE_LATENCY_S)
-    lat = np.where(lay.dp > 1, buckets * 2.0 * np.ceil(np.log2(np.maximum(lay.dp, 2.0))) * step_lat * factor, 0.0)
+    lat = np.where(lay.dp > 1, buckets * 2.0 * np.ceil(np.log2(np.maximum(lay.dp, 2.0))) * step_lat
+                   * np.where(lay.zero >= 3, 1.5, 1.0), 0.0)
     dp_comm = bw_part + lat
-    window = compute * (2.0 / 3.0) / m
-    shard = np.where(net.lora > 0, net.lora_params(), net.params) / g / np.where(lay.zero >= 1, lay.dp, 1)
-    optimizer = shard * OPT_BYTES_TOUCHED / hw.bw
+    window = compute * np.select([lay.zero >= 3, lay.zero == 2], [1.0, 2.0 / 3.0], 2.0 / 3.0 / m)
+    opt_params = np.where(lora, net.lora_params() / g, shared / g / np.where(lay.zero >= 1, lay.dp, 1)
+                          + expert / ep / g / np.where(lay.zero >= 1, dp_e, 1))
+    optimizer = opt_params * OPT_BYTES_TOUCHED / hw.bw
     # non-LLM models are often memory bound: weights, gradients and optimizer once, activations written and read
     # twice (forward, backward) per sample
     traffic = (net.params / g * (WEIGHT_BYTES * 3 + GRAD_BYTES * 2) + 3.0 * net.act_bytes * lay.mb) * m

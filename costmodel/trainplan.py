@@ -34,8 +34,16 @@ def _positive(flag: str, v, whole: bool = False) -> float:
     return f
 
 
+# Training workloads hwplan cannot model honestly, and why (the answer names it instead of a wrong run)
+NOT_MODELLED = {"dlrm-v2": "its 97 GB of embedding tables are sharded across devices in real runs (model parallel "
+                           "embeddings), which the training model does not represent; it would replicate them on every "
+                           "device"}
+
+
 def _check_training(model, workload: str) -> int:
     w = model.workload_index(workload)
+    if workload in NOT_MODELLED:
+        raise HwplanError(f"--workload {workload}: training is not modelled: {NOT_MODELLED[workload]}")
     if "training" not in str(model.wl_["modes"][w]).split(";") and not str(workload).startswith("custom:"):
         raise HwplanError(f"--workload {workload} is inference-only (modes: {model.wl_['modes'][w]}); training "
                           f"workloads: {', '.join(training_workloads(model))}")
@@ -43,7 +51,8 @@ def _check_training(model, workload: str) -> int:
 
 
 def training_workloads(model) -> list[str]:
-    return [w for i, w in enumerate(model.workloads_) if "training" in str(model.wl_["modes"][i]).split(";")]
+    return [w for i, w in enumerate(model.workloads_) if "training" in str(model.wl_["modes"][i]).split(";")
+            and w not in NOT_MODELLED]
 
 
 def volume_for(model, w: int, tokens=None, samples=None, epochs=None, global_batch=None) -> trainrun.Volume:
@@ -238,11 +247,17 @@ def _estimate(model, w, d, p, n, r, j, vol, a, auto=False) -> Estimate:
     if auto:
         detail += f"; precision auto: fastest to train ({PRECISIONS[p]})"
     note = ""
-    if not fits:
+    if not fits and not bool(np.ravel(c.valid)[j]):
+        note = (f"does not run: the global batch ({gb:,.0f}) cannot be split over {n} x {model.devices_[d]} by any "
+                "layout tried (each data-parallel rank needs at least one sample); use fewer devices or --global-batch")
+    elif not fits:
         need = int(pick(c.min_devices))
-        note = ("does not fit: no layout tried holds the model and its optimizer state on "
-                f"{n} x {model.devices_[d]}" + (f" (the smallest model-parallel group that holds it: {need} devices)"
-                                                  if need else ""))
+        cap = float(A["mem"][d]) / 1e9 * 2 ** 30 / 1e9
+        note = (f"does not fit: the smallest layout tried needs {pick(c.mem_total) / 1e9:,.1f} GB per device (weights "
+                f"{pick(c.mem_weights) / 1e9:,.1f}, gradients {pick(c.mem_grads) / 1e9:,.1f}, optimizer "
+                f"{pick(c.mem_optimizer) / 1e9:,.1f}, activations {pick(c.mem_activations) / 1e9:,.1f} at micro-batch "
+                f"{int(pick(c.mb))}) of {cap:,.0f} GB on {n} x {model.devices_[d]}"
+                + (f"; the smallest model-parallel group that holds it: {need} devices" if need else ""))
     if model.dev_["ic_imputed"][d] or not (np.isfinite(A["scaleout"][d]) and A["scaleout"][d] > 0):
         note = (note + "; " if note else "") + "estimated (not in the catalog): scale-out bandwidth (100 Gb/s per node)"
     gbv = lambda x: clean(pick(x) / 1e9) if fits else None

@@ -108,6 +108,8 @@ def layouts(is_llm: bool, moe: bool) -> Grid:
     else:
         for split in (1, 2, 4, 8):
             rows.append((1, 1, -split, 1, 0, 0, 1))   # mb < 0: the local batch / split
+        for mb in (1, 4, 16):
+            rows.append((1, 1, mb, 1, 0, 0, 1))       # a micro-batch of mb samples (large activations: 3D U-Net)
     a = np.asarray(rows, dtype=float)
     return Grid(*(a[:, i] for i in range(a.shape[1])))
 
@@ -117,6 +119,7 @@ class Chosen:
     """The best layout per setup, with its step figures (whole setup where it says so)."""
 
     fits: np.ndarray
+    valid: np.ndarray           # some layout can split this global batch over these devices at all
     throughput: np.ndarray      # units/s, whole setup
     step_s: np.ndarray
     mfu: np.ndarray
@@ -219,18 +222,21 @@ def _search_kind(A, net: tr.Net, d, p, n, gb, g: Grid, eff, fixed) -> dict:
     ec, em, ex, om = (col(e) for e in eff)
     st = tr.combine(parts, peak_total, ec, em, ex, om)
     score = np.where(fits, st.throughput, -1.0)
-    j = np.argmax(score, axis=1)
+    # where nothing fits, the layout that needs the least memory (what the answer's note reports)
+    smallest = np.argmin(np.where(valid, mem.total, np.inf), axis=1)
+    j = np.where(fits.any(axis=1), np.argmax(score, axis=1), smallest)
     r = np.arange(S)
     pick = lambda a: np.broadcast_to(a, score.shape)[r, j]
     ok = pick(fits)
     tput = np.where(ok, pick(st.throughput), 0.0)
-    busy = np.maximum(parts.compute / ec, parts.memory_bound / em) * (1 + parts.bubble) / st.seconds
+    # the devices' busy share of a step: the pipeline bubble is idle time (it is in the step time, not in this)
+    busy = np.maximum(parts.compute / ec, parts.memory_bound / em) / st.seconds
     # the physical ceiling: the model FLOPs at 100% of the setup's peak
     with np.errstate(divide="ignore", invalid="ignore"):
         ceiling = np.where(ok, N[:, 0] * hw.peak[:, 0] / pick(parts.model_flops / parts.units), 0.0)
     # the smallest model-parallel group that holds the model at all (0: none of the layouts tried)
     need = np.where(valid & (mem.total <= cap), tp * pp, np.inf).min(axis=1)
-    return dict(fits=ok, throughput=tput, step_s=np.where(ok, pick(st.seconds), np.nan),
+    return dict(fits=ok, valid=valid.any(axis=1), throughput=tput, step_s=np.where(ok, pick(st.seconds), np.nan),
                 mfu=np.where(ok, pick(st.mfu), np.nan), dp=pick(lay.dp), tp=pick(tp), pp=pick(pp), ep=pick(ep),
                 mb=pick(mb), vp=pick(vp), zero=pick(zero), recompute=pick(rc), micro_batches=pick(parts.micro_batches),
                 mem_total=pick(mem.total), mem_weights=pick(mem.weights), mem_grads=pick(mem.grads),

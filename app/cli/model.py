@@ -103,8 +103,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         ("power", f"{fmt.watts(est.power_w)} at the wall ({fmt.watts(est.device_power_w)} of devices); energy "
                   f"{_n(est.energy_per_unit_j, 'J')} per {fmt.per_unit(u)} (80% interval {_n(est.energy_per_unit_low_j)} - "
                   f"{_n(est.energy_per_unit_high_j)})"),
-        ("cost (cloud)", f"{fmt.usd(est.usd_per_hour_cloud, 'h')}; {fmt.usd(est.usd_per_million_units_cloud)} per million"),
-        ("cost (owned)", f"{fmt.usd(est.usd_per_hour_owned, 'h')}; {fmt.usd(est.usd_per_million_units_owned)} per million"),
+        ("cost (cloud)", f"{fmt.usd(est.usd_per_month_cloud)}/month held ({fmt.usd(est.usd_per_hour_cloud, 'h')} rented); "
+                         f"{fmt.usd(est.usd_per_million_units_cloud)} per million at the utilisation"),
+        ("cost (owned)", f"{fmt.usd(est.usd_per_month_owned)}/month (TCO; {fmt.usd(est.usd_per_hour_owned, 'h')} per busy "
+                         f"hour); {fmt.usd(est.usd_per_million_units_owned)} per million at the utilisation"),
         ("CO2", f"{fmt.co2(est.co2_kg_per_million_units)} per million "
                 f"({est.carbon_kg_per_kwh:g} kg per kWh of the grid region)"),
         *tco_lines(est),

@@ -300,7 +300,10 @@ def load_report(store, report_id: object) -> Snapshot | None:
 def plan_snapshot(store, model, inputs: dict, title: str, author: str = "") -> Snapshot:
     """Run the plan these inputs describe (workload, throughput and plan options; a training run: mode "training",
     token_volume / samples / epochs, deadline_hours, budget_usd) and freeze it, not stored."""
-    if inputs.get("mode") == "training" and inputs.get("workload") and not inputs.get("model_facts"):
+    if inputs.get("mode") == "training" and inputs.get("model_facts"):
+        raise HwplanError("a training report of your own model (--model-config) is not supported yet; plan it with "
+                          "`hwplan plan --mode training --model-config ...` or report a reference workload")
+    if inputs.get("mode") == "training" and inputs.get("workload"):
         return _training_snapshot(store, model, inputs, title, author)
     if not inputs.get("workload") or (inputs.get("throughput") is None and not inputs.get("request_rate")):
         raise HwplanError("give --workload (or --model-config) and --throughput or --request-rate (and any plan "

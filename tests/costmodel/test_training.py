@@ -37,10 +37,10 @@ def test_model_flops_are_6n_per_token_plus_attention():
     # full recomputation runs the forward twice: 8N instead of 6N (+ the attention forward)
     full = float(n.hardware_flops_per_unit(np.asarray(2.0)))
     assert full == pytest.approx(8 * P7 + 1_572_864 + 4 * 32 * 4096)
-    # LoRA: no weight gradients for the frozen base, 4N + 6 x the adapters
+    # LoRA: no weight gradients for the frozen base, 4N + 6 x the adapters; attention (no weights) unchanged
     lora = net(seq=1.0, lora=1.0)
     adapters = 4 * 2 * 16 * 4096 * 32
-    assert float(lora.model_flops_per_unit()) == pytest.approx(4 * P7 + 6 * adapters + 1_572_864 * 2 / 3)
+    assert float(lora.model_flops_per_unit()) == pytest.approx(4 * P7 + 6 * adapters + 1_572_864)
     # other models: 3 x the forward FLOPs per sample (ResNet-50: 3 x 8.2 GFLOP)
     assert float(net(is_llm=0.0, flops_fwd=8.2e9).model_flops_per_unit()) == pytest.approx(24.6e9)
 
@@ -65,6 +65,44 @@ def test_zero_sharding_divides_state_by_the_data_parallel_size(dp, tp, pp):
     assert float(z3.weights + z3.grads + z3.optimizer) == pytest.approx(16 * per / dp)
     # activations do not shard over dp
     assert float(z3.activations) == pytest.approx(float(z0.activations))
+
+
+def test_moe_experts_shard_over_the_ranks_that_replicate_them():
+    """Mixtral 8x7B: 46.7B total, 12.9B active, 8 experts, 2 per token -> experts (46.7 - 12.9) / 6 x 8 = 45.1B,
+    shared 1.6B. On 8 devices with EP 8, each holds 1/8 of the experts and no two ranks share an expert (dp / ep = 1),
+    so ZeRO cannot shard the expert state: 16 B x 5.6B = 90 GB, more than an 80 GB device."""
+    f = lambda v: np.asarray(v, dtype=float)
+    mix = tr.Net(params=f(46.7e9), active=f(12.9e9), layers=f(32), d_model=f(4096), attn_dim=f(4096), n_heads=f(32),
+                 seq=f(4096), vocab=f(32000), n_experts=f(8), top_k=f(2), is_llm=f(1), flops_fwd=f(0), act_bytes=f(0),
+                 lora=f(0))
+    shared, expert = mix.split_params()
+    assert float(expert) == pytest.approx((46.7e9 - 12.9e9) / 6 * 8)
+    assert float(shared + expert) == pytest.approx(46.7e9)
+    lay = tr.Layout(dp=f(8), tp=f(1), pp=f(1), ep=f(8), mb=f(1), vp=f(1), zero=f(3), recompute=f(1))
+    m = tr.memory(mix, lay)
+    per_expert_dev = float(expert) / 8
+    assert float(m.optimizer) == pytest.approx(12 * (float(shared) / 8 + per_expert_dev))
+    assert float(m.weights + m.grads + m.optimizer) > 85e9
+    # with 64 devices (dp / ep = 8 replicas of each expert) ZeRO-3 shards the experts 8 ways too
+    m64 = tr.memory(mix, tr.Layout(dp=f(64), tp=f(1), pp=f(1), ep=f(8), mb=f(1), vp=f(1), zero=f(3), recompute=f(1)))
+    assert float(m64.optimizer) == pytest.approx(12 * (float(shared) / 64 + per_expert_dev / 8))
+
+
+def test_zero3_pays_its_gathers_every_micro_batch():
+    from hwplan.costmodel import serving as sv
+
+    f = lambda v: np.asarray(v, dtype=float)
+    hw = sv.Hardware(peak=f(1e15), bw=f(3e12), mem=f(80e9), link=f(450e9), topology=f(0), per_node=f(8), scaleup=f(8),
+                     scaleout=f(50e9), pcie=f(64e9), oh_fixed=f(0), oh_layer=f(0))
+    n = net()
+    one = tr.step_parts(n, hw, layout(dp=64, tp=1, mb=1, zero=3), 64)    # 1 micro-batch per step
+    four = tr.step_parts(n, hw, layout(dp=64, tp=1, mb=1, zero=3), 256)  # 4 micro-batches per step
+    z1 = tr.step_parts(n, hw, layout(dp=64, tp=1, mb=1, zero=1), 256)
+    assert float(four.micro_batches) == 4
+    bw_one = float(one.dp_comm - one.dp_latency)
+    assert float(four.dp_comm - four.dp_latency) == pytest.approx(4 * bw_one)
+    # ZeRO-1 all-reduces once per step: 1 / 1.5 of one ZeRO-3 micro-batch
+    assert float(z1.dp_comm - z1.dp_latency) == pytest.approx(bw_one / 1.5)
 
 
 def test_activation_memory_follows_korthikanti():

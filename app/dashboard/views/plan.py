@@ -129,6 +129,10 @@ def inputs_sidebar(wl: pd.DataFrame, model) -> tuple[state.PlanInputs, bool, lis
                              "training: a training run, its time to train and its cost per run")
     training = (ss[P + "mode"] or "inference") == "training"
     wl = wl[[("training" if training else "inference") in str(m).split(";") for m in wl["modes"]]]
+    if training:  # workloads whose training the model cannot represent (e.g. DLRM's sharded embeddings) stay out
+        from hwplan.costmodel.trainplan import NOT_MODELLED
+
+        wl = wl[~wl.index.isin(list(NOT_MODELLED))]
     scenarios = common.scenario_of(wl)
     names = [*scenarios] if training else [*scenarios, OWN_SCENARIO]
     current = ss[P + "workload"]
