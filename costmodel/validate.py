@@ -456,7 +456,9 @@ def write_markdown(report: dict, path: str | Path) -> None:
           "hwplan/core/published.py. GPT-J v3.1 rows are samples/s and are compared as out_len x samples/s tokens/s.",
           "- Workloads absent from the training part (dlrm-v2 and gpt-j appear only in v3.1) are predicted on the "
           "`roofline` basis, from catalog specs and efficiencies learnt on other workloads.",
-          "- MLPerf rounds after v3.1 are not used anywhere (MLPerf Training rounds after v3.1 neither).",
+          "- No result of an MLPerf round after v3.1 (Inference or Training) is used anywhere. The Llama 2 70B LoRA "
+          "reference run is defined by the v4.0 benchmark rules and its reference convergence points (the MLCommons "
+          "reference implementation's runs, not submissions); no time-to-train row of it is in the fit or here.",
           "- Training splits (hwplan.costmodel.trainvalidate): published training results (data/published_training.csv: "
           "MLPerf Training v1.0-v3.1 time to train with the samples each run processed, and vendor throughput tables at "
           "their stated layout). *leave one system out*: systems in 8 groups, each predicted by a fit on the others; "
