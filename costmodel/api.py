@@ -120,7 +120,8 @@ def _unit(model, w, phase_i=0) -> str:
 def predict(model: PerformanceModel, workload: str, device: str, count: int = 1, precision: str = "auto",
             batch: int | None = None, scenario: str = "offline", mode: str = "inference",
             assumptions: Assumptions | None = None, phase: str = "", input_len: float | None = None,
-            output_len: float | None = None, kv_precision: str | None = None) -> Estimate:
+            output_len: float | None = None, kv_precision: str | None = None, tokens=None, samples=None, epochs=None,
+            global_batch=None) -> Estimate:
     """Throughput (whole setup), interval, power, energy and cost of one setup. LLM inference: at a request
     shape (input_len prompt + output_len output tokens; default the benchmark dataset's means) and KV-cache
     precision (default the format's own), with TTFT / TPOT, the parallel layout and the memory split."""
@@ -128,8 +129,9 @@ def predict(model: PerformanceModel, workload: str, device: str, count: int = 1,
     w, d = _wi(model, workload), _di(model, device)
     I, O, kv = request_shape(model, w, input_len, output_len, kv_precision)
     s = scenario_index(scenario, mode)
-    if mode == "training":
-        return predict_training(model, workload, device, count=count, precision=precision, assumptions=a)
+    if mode == "training":  # a training run: its volume (none: the benchmark's run), see predict_training
+        return predict_training(model, workload, device, count=count, precision=precision, tokens=tokens,
+                                samples=samples, epochs=epochs, global_batch=global_batch, assumptions=a)
     if "inference" not in str(model.wl_["modes"][w]).split(";"):
         raise HwplanError(f"--workload {workload} is a training workload (modes: {model.wl_['modes'][w]}); use "
                           "--mode training")

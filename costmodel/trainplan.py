@@ -297,7 +297,8 @@ def _estimate(model, w, d, p, n, r, j, vol, a, auto=False) -> Estimate:
                    if fits else None,
                    energy_kwh_per_run_high=clean(money["energy_kwh_per_run"] * np.exp(-q[0]) * power_band(model.power_))
                    if fits else None,
-                   time_to_train_low_s=clean(seconds * np.exp(-q[1])) if fits else None,
+                   time_to_train_low_s=clean(max(seconds * np.exp(-q[1]), units / ceiling if ceiling > 0 else 0.0))
+                   if fits else None,
                    time_to_train_high_s=clean(seconds * np.exp(-q[0])) if fits else None)
 
 
@@ -313,6 +314,12 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
     A = model.arrays_
     devs, precs = [], []
     kinds = set(demand.kinds) if demand.kinds else None
+    if kinds:
+        from hwplan.core.vocab import DEVICE_KINDS
+
+        bad = sorted(kinds - set(DEVICE_KINDS))
+        if bad:
+            raise HwplanError(f"--kinds: '{bad[0]}' is not a device kind (expected some of {', '.join(DEVICE_KINDS)})")
     for d, dev in enumerate(model.devices_):
         if (kinds and model.dev_["kind"][d] not in kinds) or str(dev).startswith("host:") or not trainrun.trains(dev):
             continue
@@ -375,8 +382,16 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
                f"{best['pipeline_parallel']}, MFU {best['mfu'] * 100:.0f}%")
         binding = "deadline" if deadline_h else "cost"
     else:
-        why = "no setup meets the deadline" + (" and the budget" if budget else "")
-        binding = "deadline"
+        limits = [x for x, on in (("the deadline", deadline_h), ("the budget", budget),
+                                  ("the power cap", demand.power_cap_kw)) if on]
+        in_time = frame["meets_deadline"]
+        why = "no setup meets " + " and ".join(limits) if limits else "no setup fits"
+        if demand.power_cap_kw and in_time.any() and not (in_time & power_ok).any():
+            why += f" (some finish in time, but each draws more than {demand.power_cap_kw:g} kW)"
+        elif budget and in_time.any() and not (in_time & meets_budget).any():
+            why += f" (some finish in time, but each costs more than ${budget:,.0f} per run)"
+        binding = ("power cap" if demand.power_cap_kw and in_time.any() and not (in_time & power_ok).any() else
+                   "budget" if budget and in_time.any() and not (in_time & meets_budget).any() else "deadline")
     fastest = frame[fits].sort_values("time_to_train_h").drop_duplicates(["device", "precision"]).head(top)
     nearest = fastest.drop(columns="_cost").reset_index(drop=True) if not len(ranked) else ranked.head(0)
     pareto = _pareto(frame[fits & priced])

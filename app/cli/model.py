@@ -343,6 +343,9 @@ def _plan_training(args) -> int:
 
     if args.deadline_hours is None and args.budget_usd is None:
         raise HwplanError("a training plan needs --deadline-hours H (and/or --budget-usd USD per run)")
+    if args.throughput is not None or args.request_rate is not None:
+        raise HwplanError("--throughput / --request-rate describe serving; a training plan takes the run's volume "
+                          "(--tokens, --samples or --epochs; none: the benchmark's run) and --deadline-hours")
     model, workload = options.model_workload(args, fitted_model(args))
     vol = options.training_volume(args)
     demand = Demand(workload=workload, mode="training", token_volume=vol["tokens"], samples=vol["samples"],

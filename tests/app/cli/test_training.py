@@ -81,3 +81,19 @@ def test_a_zero_deadline_or_an_inference_workload_exits_2(seeded_db, capsys):
     assert main(["predict", "--workload", "resnet50", "--device", "nvidia-h100-sxm", "--tokens", "1e9",
                  "--db", seeded_db]) == 2
     assert "--mode training" in capsys.readouterr().err
+
+
+def test_a_power_cap_that_binds_is_named_and_bad_kinds_or_a_throughput_are_refused(seeded_db, capsys):
+    assert main(["plan", "--mode", "training", "--workload", "llama3.1-70b", "--tokens", "1e12", "--deadline-hours",
+                 "720", "--power-cap-kw", "5", "--json", "--db", seeded_db]) == 0
+    res = _json(capsys)
+    assert not res["feasible"] and "power cap" in res["why"] and res["binding"] == "power cap"
+    assert main(["plan", "--mode", "training", "--workload", "llama3.1-70b", "--tokens", "1e12", "--deadline-hours",
+                 "720", "--kinds", "bogus", "--db", seeded_db]) == 2
+    assert "--kinds: 'bogus'" in capsys.readouterr().err
+    assert main(["plan", "--mode", "training", "--workload", "resnet50", "--deadline-hours", "2", "--throughput", "5",
+                 "--db", seeded_db]) == 2
+    assert "--throughput" in capsys.readouterr().err
+    assert main(["plan", "--mode", "training", "--workload", "dlrm-v2", "--samples", "1e9", "--deadline-hours", "9",
+                 "--db", seeded_db]) == 2
+    assert "not modelled" in capsys.readouterr().err
