@@ -207,12 +207,7 @@ def inputs_sidebar(wl: pd.DataFrame, model) -> tuple[state.PlanInputs, bool, lis
         st.subheader("Constraints")
         st.number_input("Budget (USD / month)", min_value=1.0, step=1000.0, value=None, placeholder="no limit",
                         format="%.0f", key=P + "budget_usd_month")
-        st.number_input("Power cap (kW)", min_value=0.01, step=1.0, value=None, placeholder="no limit",
-                        key=P + "power_cap_kw")
-        st.pills("Allowed kinds", state.KINDS, selection_mode="multi", key=P + "kinds")
-        st.segmented_control("Pricing", state.PRICING, key=P + "pricing",
-                             format_func=lambda p: {"cloud": "cloud (rent)", "owned": "owned (buy)"}[p])
-        st.caption(f"Assumptions: **{common.assumptions_label()}** (change them on the Catalog page)")
+        power_kinds_pricing()
     inputs = state.read_widgets(ss)
     if scenario == OWN_SCENARIO and not inputs.own:
         inputs.own = "config"  # the source control was clicked off: it still is your own model
@@ -258,6 +253,11 @@ def training_sidebar(wl: pd.DataFrame, wid: str) -> None:
     st.subheader("Constraints")
     st.number_input("Budget (USD / run)", min_value=1.0, step=1000.0, value=None, placeholder="no limit",
                     format="%.0f", key=P + "budget_usd_run")
+    power_kinds_pricing()
+
+
+def power_kinds_pricing() -> None:
+    """The constraints a serving plan and a training run share: power cap, device kinds, pricing, assumptions."""
     st.number_input("Power cap (kW)", min_value=0.01, step=1.0, value=None, placeholder="no limit",
                     key=P + "power_cap_kw")
     st.pills("Allowed kinds", state.KINDS, selection_mode="multi", key=P + "kinds")

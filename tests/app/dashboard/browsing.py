@@ -28,3 +28,9 @@ def settle(page):
 
 def best(page) -> str:
     return page.locator("h3").filter(has_text="Best:").first.inner_text()
+
+
+def metric(page, label: str) -> str:
+    """The value of the metric card with this label."""
+    card = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True)).first
+    return card.get_by_test_id("stMetricValue").inner_text()

@@ -17,7 +17,7 @@ from hwplan.app.dashboard import engine, state
 from hwplan.core.store import Store
 from hwplan.costmodel.cache import ModelCache
 from tests.app.conftest import AppServer
-from tests.app.dashboard.browsing import settle, wait_text
+from tests.app.dashboard.browsing import metric, settle, wait_text
 
 pytestmark = pytest.mark.browser
 TERMS = ("Devices", "Host servers", "Scale-out network", "Facility (power, cooling)", "Maintenance", "Energy", "Total")
@@ -30,11 +30,6 @@ def server(tmp_path_factory, model_cache):
     srv = AppServer(db, model_cache).start()
     yield srv
     srv.stop()
-
-
-def metric(page, label: str) -> str:
-    card = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True)).first
-    return card.get_by_test_id("stMetricValue").inner_text()
 
 
 def tco_table(page) -> dict[str, list[str]]:

@@ -16,7 +16,7 @@ from hwplan.app.dashboard import engine, state
 from hwplan.core.store import Store
 from hwplan.costmodel.cache import ModelCache
 from tests.app.conftest import AppServer
-from tests.app.dashboard.browsing import WAIT_MS, best, settle, wait_text
+from tests.app.dashboard.browsing import WAIT_MS, best, metric, settle, wait_text
 
 pytestmark = pytest.mark.browser
 DURATION = r"[\d,.]+ (h|days)"
@@ -28,11 +28,6 @@ def server(tmp_path_factory, model_cache):
     srv = AppServer(db, model_cache).start()
     yield srv
     srv.stop()
-
-
-def metric(page, label: str) -> str:
-    card = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True)).first
-    return card.get_by_test_id("stMetricValue").inner_text()
 
 
 def pick(page, box: str, option: str) -> None:
