@@ -95,11 +95,7 @@ def _reasons_lost(r: dict, best: dict, snap: Snapshot) -> str:
     reasons = []
     if r.get("meets_demand") is False:
         reasons.append("does not reach the demanded throughput")
-    c_r, c_b = month_cost(r, snap), month_cost(best, snap)
-    if c_r is not None and c_b:
-        diff = c_r - c_b
-        reasons.append(f"{'+' if diff >= 0 else '−'}{fmt.usd(abs(diff))} per month ({fmt.pct(diff / c_b, signed=True)}) "
-                       f"in {pricing(snap)} cost")
+    reasons += _cost_gap(month_cost(r, snap), month_cost(best, snap), "month", snap)
     e_r, e_b = num(r.get("energy_kwh_per_month")), num(best.get("energy_kwh_per_month"))
     if e_r is not None and e_b:
         reasons.append(f"energy {fmt.pct((e_r - e_b) / e_b, signed=True)}")
@@ -184,13 +180,18 @@ def _deadline_h(snap: Snapshot) -> float | None:
     return num(snap.inputs.get("deadline_hours"))
 
 
+def _cost_gap(c_r, c_b, per: str, snap: Snapshot) -> list[str]:
+    """'+$1,234 per month (+12%) in cloud cost' for a runner-up against the recommendation, or nothing."""
+    if c_r is None or not c_b:
+        return []
+    diff = c_r - c_b
+    return [f"{'+' if diff >= 0 else '−'}{fmt.usd(abs(diff))} per {per} ({fmt.pct(diff / c_b, signed=True)}) "
+            f"in {pricing(snap)} cost"]
+
+
 def _training_lost(r: dict, best: dict, snap: Snapshot) -> str:
     reasons = []
-    c_r, c_b = run_cost(r, snap), run_cost(best, snap)
-    if c_r is not None and c_b:
-        diff = c_r - c_b
-        reasons.append(f"{'+' if diff >= 0 else '−'}{fmt.usd(abs(diff))} per run ({fmt.pct(diff / c_b, signed=True)}) "
-                       f"in {pricing(snap)} cost")
+    reasons += _cost_gap(run_cost(r, snap), run_cost(best, snap), "run", snap)
     t_r, t_b = num(r.get("time_to_train_h")), num(best.get("time_to_train_h"))
     if t_r is not None and t_b:
         reasons.append(f"time to train {duration_h(t_r)} vs {duration_h(t_b)}")

@@ -214,6 +214,18 @@ def inputs_sidebar(wl: pd.DataFrame, model) -> tuple[state.PlanInputs, bool, lis
     return inputs, serving, cleared
 
 
+def ranked_plan(spinner: str, explain, model, inputs, **kw):
+    """engine.run_plan under a spinner; a planning error is shown (explain: HwplanError -> text) and gives None."""
+    with st.spinner(spinner):
+        try:
+            return engine.run_plan(model, inputs, **kw)
+        except HwplanError as exc:
+            st.error(f"Planning failed: {explain(exc)}")
+        except Exception as exc:
+            st.error(f"Planning failed ({type(exc).__name__}): {exc}")
+    return None
+
+
 TRAIN_FOR_KEY = "plan_train_unit_for"  # the workload the volume unit was chosen for
 
 
@@ -349,15 +361,10 @@ def render_training(wl: pd.DataFrame, model, inputs: state.PlanInputs) -> None:
                 "(**Volume**).", icon=":material/edit:")
         return
     assumptions = common.session_assumptions()
-    with st.spinner("Ranking training setups…"):
-        try:
-            timed = engine.run_plan(model, inputs, assumptions=assumptions, top=10)
-        except HwplanError as exc:
-            st.error(f"Planning failed: {engine.training_message(exc)}")
-            return
-        except Exception as exc:
-            st.error(f"Planning failed ({type(exc).__name__}): {exc}")
-            return
+    timed = ranked_plan("Ranking training setups…", engine.training_message, model, inputs, assumptions=assumptions,
+                        top=10)
+    if timed is None:
+        return
     result = timed.result
     ranked = result.ranked if result.ranked is not None else pd.DataFrame()
     cols = st.columns([3, 1])
@@ -580,15 +587,9 @@ def render() -> None:
         st.warning("Pick at least one device kind in the sidebar.")
         return
     assumptions = common.session_assumptions()
-    with st.spinner("Ranking setups…"):
-        try:
-            timed = engine.run_plan(model, inputs, assumptions=assumptions, top=10, tgt=tgt)
-        except HwplanError as exc:
-            st.error(f"Planning failed: {exc}")
-            return
-        except Exception as exc:
-            st.error(f"Planning failed ({type(exc).__name__}): {exc}")
-            return
+    timed = ranked_plan("Ranking setups…", str, model, inputs, assumptions=assumptions, top=10, tgt=tgt)
+    if timed is None:
+        return
     result = timed.result
     unit = tgt.unit
     demand = engine.required_throughput(inputs, tgt)
