@@ -14,6 +14,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from hwplan.app.dashboard import warmup
 from hwplan.core import catalog as tables
 from hwplan.core import paths
 from hwplan.core.ingest import seed_store
@@ -35,7 +36,8 @@ def get_store(url: str):
 def ensure_seeded(url: str, data_version: str) -> dict:
     """Seed the store from data/ once per data version; returns what happened."""
     t0 = time.perf_counter()
-    res = seed_store(get_store(url))
+    with warmup.LOCK:  # `hwplan app` may be seeding in its warm-up thread: wait for it, do not seed beside it
+        res = seed_store(get_store(url))
     return {"inserted": res.inserted if res else 0, "already": res is None, "seconds": time.perf_counter() - t0}
 
 
@@ -94,7 +96,7 @@ def model(url: str | None = None):
     key = (url, store.data_version())
     if st.session_state.get("_model_key") == key:
         return DEFAULT.get(store, seed=False)
-    with st.spinner("Fitting the performance models on all stored results…"):
+    with st.spinner("Fitting the performance models on all stored results…"), warmup.LOCK:
         m = DEFAULT.get(store, seed=False)
     st.session_state["_model_key"] = key
     return m
