@@ -1,8 +1,8 @@
 """Dashboard benchmark (Playwright + Debian's chromium).
 
-1. Cold start: `hwplan app` started -> the Plan view shows its Pareto chart (median of 3 starts,
-   each on a fresh store, so the first-start seeding is included; the fitted-model JSON cache is warm
-   after the first start, as it is for a user on their second start).
+1. Start: `hwplan app` started -> the Plan view shows its first chart, median of 5 starts: a restart on the
+   store a user already has (seeded, fitted-model JSON cache warm), and a start on a fresh store (the
+   first-start seeding included; the model cache warm, as for a second store on the same machine).
 2. Constraint change: a new throughput typed into the Plan sidebar -> the updated ranking shown.
    Server time is what the page reports (perf_counter around hwplan.costmodel.api.plan); browser time is
    from the key press to the new 'server time' caption appearing.
@@ -30,8 +30,8 @@ from tests.app.conftest import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: 
 CHART_JS = "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 1"
 
 
-def cold_start(browser, cache: str, tmp: Path, i: int) -> float:
-    srv = AppServer(str(tmp / f"cold-{i}.db"), cache)
+def cold_start(browser, cache: str, tmp: Path, i: int, db: str | None = None) -> float:
+    srv = AppServer(db or str(tmp / f"cold-{i}.db"), cache)
     t0 = time.perf_counter()
     srv.start()
     try:
@@ -81,28 +81,34 @@ def main() -> int:
         cache = str(tmp / "cache")
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         first = cold_start(browser, cache, tmp, 0)  # empty model cache: includes the fit
-        colds = [cold_start(browser, cache, tmp, i) for i in (1, 2, 3)]
+        restarts = [cold_start(browser, cache, tmp, 0, db=str(tmp / "cold-0.db")) for _ in range(5)]
+        colds = [cold_start(browser, cache, tmp, i) for i in range(1, 6)]
         server_ms, browser_ms = constraint_changes(browser, cache, tmp)
         browser.close()
     res = {
         "first_start_with_fit_s": round(first, 2),
-        "cold_start_to_plan_chart_s": {"median": round(statistics.median(colds), 2), "runs": [round(c, 2) for c in colds]},
+        "restart_to_plan_chart_s": {"median": round(statistics.median(restarts), 2),
+                                    "runs": [round(c, 2) for c in restarts]},
+        "fresh_store_start_to_plan_chart_s": {"median": round(statistics.median(colds), 2),
+                                              "runs": [round(c, 2) for c in colds]},
         "constraint_change_server_ms": {"median": statistics.median(server_ms), "max": max(server_ms), "runs": server_ms},
         "constraint_change_browser_ms": {"median": round(statistics.median(browser_ms)), "max": round(max(browser_ms)),
                                          "runs": [round(b) for b in browser_ms]},
-        "targets": {"cold_start_s": 3.0, "constraint_change_server_ms": 300},
+        "targets": {"start_s": 3.0, "constraint_change_browser_ms": 300},
     }
     out = REPO / "bench" / "results" / "app.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1))
     print("| measure | median | runs | target |\n|---|---|---|---|")
     print(f"| first start, empty model cache (seed + fit) → Plan chart | {res['first_start_with_fit_s']} s | 1 | – |")
-    print(f"| server start → Plan chart (fresh store, model cache warm) | {res['cold_start_to_plan_chart_s']['median']} s | "
-          f"{res['cold_start_to_plan_chart_s']['runs']} | ≤ 3 s |")
+    print(f"| restart → Plan chart (the user's store, model cache warm) | {res['restart_to_plan_chart_s']['median']} s | "
+          f"{res['restart_to_plan_chart_s']['runs']} | ≤ 3 s |")
+    print(f"| start on a fresh store → Plan chart (seeding included) | "
+          f"{res['fresh_store_start_to_plan_chart_s']['median']} s | {res['fresh_store_start_to_plan_chart_s']['runs']} | – |")
     print(f"| constraint change → ranking, server time | {res['constraint_change_server_ms']['median']:.0f} ms | "
-          f"max {res['constraint_change_server_ms']['max']:.0f} ms of {len(server_ms)} | ≤ 300 ms |")
+          f"max {res['constraint_change_server_ms']['max']:.0f} ms of {len(server_ms)} | – |")
     print(f"| constraint change → ranking, browser-observed | {res['constraint_change_browser_ms']['median']} ms | "
-          f"max {res['constraint_change_browser_ms']['max']} ms | – |")
+          f"max {res['constraint_change_browser_ms']['max']} ms of {len(browser_ms)} | ≤ 300 ms |")
     return 0
 
 
