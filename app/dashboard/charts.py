@@ -530,7 +530,7 @@ def ranked_cells(ranked: pd.DataFrame, unit: str, demand: float | None = None, l
 TABLE_CSS = """<style>
 table.hw-ranked{width:100%;table-layout:auto;border-collapse:collapse;font-size:0.82rem;line-height:1.3}
 table.hw-ranked th{text-align:left;font-weight:600;border-bottom:2px solid #ccc;padding:4px 6px;vertical-align:bottom}
-table.hw-ranked td{border-bottom:1px solid #eee;padding:4px 6px;vertical-align:top;overflow-wrap:anywhere}
+table.hw-ranked td{border-bottom:1px solid #eee;padding:4px 6px;vertical-align:top;overflow-wrap:break-word}
 table.hw-ranked td.num,table.hw-ranked th.num{text-align:right;white-space:nowrap}
 table.hw-ranked tr:first-child td{background:#f3f8f1}
 </style>"""

@@ -260,7 +260,7 @@ TRAINING_HEADERS = {  # column -> (header, hover help); the table wraps to the p
     "cost": ("$ / run", "the pricing chosen in the sidebar"),
     "device_hours_text": ("device-h", "device-hours per run"),
     "energy": ("kWh / run", "accelerators plus host share, with the facility's PUE"),
-    "co2": ("t CO₂ / run", "carbon per run at the grid's intensity"),
+    "co2": ("kg CO₂ / run", "carbon per run at the grid's intensity"),
     "mfu_text": ("MFU", "model FLOPs utilisation: useful FLOPs / peak"),
     "memory": ("GB / device", "memory needed, of the device's memory"),
     "basis": ("basis", "measured, calibrated (fitted from similar devices) or roofline (specs only)"),
@@ -280,11 +280,11 @@ def training_table(ranked: pd.DataFrame, pricing: str, model=None) -> pd.DataFra
     df = ranked.copy().reset_index(drop=True)
     df["rank"] = range(1, len(df) + 1)
     df["setup"] = charts.setup_label(df)
-    df["time"] = [fmt.seconds(fmt.num(h) * 3600 if fmt.num(h) is not None else None) for h in df["time_to_train_h"]]
+    df["time"] = [fmt.duration(fmt.num(h) * 3600 if fmt.num(h) is not None else None) for h in df["time_to_train_h"]]
     df["cost"] = df[charts.run_cost_column(pricing)].map(fmt.usd)
     df["device_hours_text"] = df["device_hours"].map(fmt.count)
     df["energy"] = df["energy_kwh_per_run"].map(fmt.number)
-    df["co2"] = [fmt.number(v / 1000) if fmt.num(v) is not None else fmt.MISSING for v in df["co2_kg_per_run"]]
+    df["co2"] = df["co2_kg_per_run"].map(fmt.number)
     df["mfu_text"] = df["mfu"].map(fmt.pct)
     df["layout"] = charts.training_layout_label(df)
     caps = [device_memory_gb(model, str(d)) if model is not None else None for d in df["device"]]
@@ -725,7 +725,7 @@ def render() -> None:
     m[1].metric(unit.capitalize(), fmt.number(top["throughput"]), border=True,
                 help=f"interval {fmt.interval(top['low'], top['high'], unit)}")
     m[2].metric("Power", fmt.kw(top["power_kw"]), border=True, help="accelerators plus host share, at this load")
-    m[3].metric("Energy (kWh / month)", fmt.number(top.get("energy_kwh_per_month")), border=True,
+    m[3].metric("kWh / month", fmt.number(top.get("energy_kwh_per_month")), border=True,
                 help=f"CO₂ {fmt.co2(top.get('co2_kg_per_month'))} / month")
     m[4].metric("Latency p99", fmt.seconds(top.get("latency_p99_s")), border=True)
     if llm:

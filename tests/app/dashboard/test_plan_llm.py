@@ -53,7 +53,7 @@ def test_non_llm_plan_looks_as_before(app_env):
     assert not at.exception
     labels = [m.label for m in at.metric]
     # the recommendation's five figures first (the TCO section's own figures follow them)
-    assert labels[:5] == ["Cost (USD / month)", "Samples/s", "Power", "Energy (kWh / month)", "Latency p99"]
+    assert labels[:5] == ["Cost (USD / month)", "Samples/s", "Power", "kWh / month", "Latency p99"]
     df = table(at)
     assert "latency" not in df.columns and df["layout"].str.startswith("batch ").all()
     assert "Memory per replica" not in texts(at)
