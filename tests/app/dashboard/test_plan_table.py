@@ -133,5 +133,6 @@ def test_plan_inputs_and_assumptions_survive_the_url(throughput, pricing):
     inputs = state.PlanInputs(workload="resnet50", throughput=throughput, pricing=pricing)
     q = {**state.to_query(inputs, serving=False), **state.assumption_query("team", {"pue": 1.3})}
     back, notes = state.from_query(q)
-    assert not notes and back.pricing == pricing and abs(back.throughput - throughput) <= 1e-5 * throughput  # written with 6 significant digits
+    # throughput is written with 6 significant digits
+    assert not notes and back.pricing == pricing and abs(back.throughput - throughput) <= 1e-5 * throughput
     assert state.read_assumption_link(q) == ("team", state.assumptions_hash({"pue": 1.3}))

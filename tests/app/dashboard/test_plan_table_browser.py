@@ -14,7 +14,7 @@ import pytest
 
 from hwplan.app.dashboard import state
 from hwplan.core.store import Store
-from tests.app.conftest import AppServer, CHROMIUM_ARGS, chromium_path
+from tests.app.conftest import CHROMIUM_ARGS, AppServer, chromium_path
 from tests.app.dashboard.browsing import best, settle, wait_text
 
 pytestmark = pytest.mark.browser
