@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hwplan.core.errors import HwplanError, UnknownIdError
-from hwplan.core.fmt import number, usd
+from hwplan.core.fmt import cost_gap, number, usd
 from hwplan.core.vocab import BASES, DEVICE_KINDS, PRECISIONS
 from hwplan.costmodel.assumptions import Assumptions
 from hwplan.costmodel.cost import TCO_TERMS, costs, price_basis, prices
@@ -24,12 +24,25 @@ LLM_BATCHES = (0,)
 LLM_COUNTS = (1, 2, 3, 4, 5, 6, 7, 8) + tuple(range(12, 1025, 4))
 
 
-def buyable(n: np.ndarray, per_node: np.ndarray) -> np.ndarray:
+def buyable(n: np.ndarray, per_node: np.ndarray, scaleup: np.ndarray | None = None) -> np.ndarray:
     """Device counts a team can buy or rent: 1, 2, 4 ... up to a server (and the whole server), then whole
-    servers (multiples of devices per node: 4 or 8, a GB200 NVL72 tray of 4)."""
+    servers (multiples of devices per node: 4 or 8). Rack-scale devices (a scale-up domain larger than a node, as
+    a GB200 NVL72 of 72 GPUs in trays of 4) come in whole trays only: 4, 8, 12 ..., never 1, 2, 3 or 5."""
     n, per_node = np.asarray(n, dtype=float), np.asarray(per_node, dtype=float)
     pow2 = (n >= 1) & (np.log2(np.maximum(n, 1)) % 1 == 0)
-    return np.where(n <= per_node, pow2 | (n == per_node), n % per_node == 0)
+    whole = n % per_node == 0
+    out = np.where(n <= per_node, pow2 | (n == per_node), whole)
+    if scaleup is not None:
+        rack = np.asarray(scaleup, dtype=float) > per_node
+        out = np.where(rack, whole & (n >= per_node), out)
+    return out
+
+
+def buyable_setups(model, d: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """`buyable` for devices `d` (indices into the model's catalog) at counts `n`."""
+    dev = model.dev_
+    scaleup = np.asarray(dev["scaleup"])[d] if "scaleup" in dev else None
+    return buyable(n, np.asarray(dev["per_node"])[d], scaleup)
 
 
 def candidate_grid(model: PerformanceModel, w: int, kinds=None, batches=BATCHES, counts=COUNTS,
@@ -131,8 +144,7 @@ def run_plan(model: PerformanceModel, demand: Demand, a: Assumptions, top: int =
     tp = k.ev.throughput
     priced = np.isfinite(k.cost["usd_per_month"])
     valid = k.ev.supported & k.ev.fits & (tp > 0) & priced
-    if serving:
-        valid &= buyable(n, np.asarray(model.dev_["per_node"])[k.grid["d"]])
+    valid &= buyable_setups(model, k.grid["d"], n)  # counts that cannot be bought are not offered
     runnable = valid.copy()  # the nearest answer may break the latency targets, and says so
     # serving: latency depends on the count (it decides the layouts that fit), so every count is checked; the
     # server scenario carries the benchmark's own TTFT / TPOT limits when none is given
@@ -196,7 +208,7 @@ def _latency_binding(model, w, grid, s, a, demand, X, k, t, extra) -> str | None
     k0 = evaluate_grid(model, w, grid, s, a, demand.pricing, latency_limit_s=np.inf, **free)
     cost0 = k0.cost["usd_per_month"]
     ok = (k0.ev.supported & k0.ev.fits & (k0.ev.throughput >= X) & np.isfinite(cost0)
-          & buyable(k0.grid["n"], np.asarray(model.dev_["per_node"])[k0.grid["d"]]))
+          & buyable_setups(model, k0.grid["d"], k0.grid["n"]))
     if demand.power_cap_kw is not None:
         ok &= k0.ev.power_w / 1000.0 <= demand.power_cap_kw
     if demand.budget_usd_month is not None:
@@ -297,6 +309,44 @@ def _describe(model, k, i) -> str:
     return f"{head}, batch {int(k.ev.batch[i])}"
 
 
+def _twin(k, i: int, j: int, rel: float = 0.005) -> bool:
+    """Setups i and j are the same devices and count with throughput, cost and energy equal within `rel` (a
+    precision that changes nothing)."""
+    if k.grid["d"][i] != k.grid["d"][j] or k.grid["n"][i] != k.grid["n"][j]:
+        return False
+    pairs = ((k.ev.throughput[i], k.ev.throughput[j]), (k.cost["usd_per_month"][i], k.cost["usd_per_month"][j]),
+             (k.cost["energy_kwh_per_month"][i], k.cost["energy_kwh_per_month"][j]))
+    return all(abs(a - b) <= rel * max(abs(a), abs(b), 1e-12) for a, b in pairs)
+
+
+def collapse_precisions(ranked: pd.DataFrame, rel: float = 0.005) -> pd.DataFrame:
+    """One row for setups that differ only by a precision with no effect (same device and count, throughput, cost
+    and energy within `rel`): the best-ranked row stays, its `precisions` lists them all ('fp16 / bf16'), and
+    `rank` is renumbered. Rows keep their order."""
+    if ranked is None or ranked.empty or not {"device", "count", "precision"} <= set(ranked.columns):
+        return ranked
+    cols = [c for c in ("throughput", "usd_per_month", "energy_kwh_per_month") if c in ranked]
+    recs = ranked.reset_index(drop=True)
+    vals = recs[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    keep: list[int] = []
+    names: dict[int, list[str]] = {}
+    for i in range(len(recs)):
+        for j in keep:
+            if (recs.at[i, "device"] == recs.at[j, "device"] and int(recs.at[i, "count"]) == int(recs.at[j, "count"])
+                    and np.all(np.abs(vals[i] - vals[j]) <= rel * np.maximum(np.maximum(abs(vals[i]), abs(vals[j])),
+                                                                             1e-12))):
+                names[j].append(str(recs.at[i, "precision"]))
+                break
+        else:
+            keep.append(i)
+            names[i] = [str(recs.at[i, "precision"])]
+    out = recs.loc[keep].copy()
+    out["precisions"] = [" / ".join(names[i]) for i in keep]
+    if "rank" in out:
+        out["rank"] = np.arange(1, len(out) + 1)
+    return out.reset_index(drop=True)
+
+
 def _why(model, k, order, rep, X, L, B, Pcap, demand) -> tuple[str, str]:
     t = order[0]
     unit = model.wl_["unit"][model.workload_index(demand.workload)]
@@ -304,11 +354,12 @@ def _why(model, k, order, rep, X, L, B, Pcap, demand) -> tuple[str, str]:
     why = (f"{_describe(model, k, t)} meets {number(X)} {unit} ({number(k.ev.throughput[t])} predicted, 80% interval "
            f"{number(k.ev.low[t])}-{number(k.ev.high[t])}, basis {BASES[k.ev.basis[t]]}) at the lowest {demand.pricing} cost: "
            f"{usd(cost[t])}/month")
-    if len(order) > 1:
-        r = order[1]
-        gap = 1 - cost[t] / cost[r] if cost[r] > 0 else 0.0
-        why += (f", {gap:.0%} below the next, {_describe(model, k, r)} ({usd(cost[r])}/month)" if gap > 0.005 else
-                f", the same cost as the next, {_describe(model, k, r)} ({usd(cost[r])}/month; ranked on energy)")
+    rest = [i for i in order[1:] if not _twin(k, t, i)]  # the same setup at a precision with no effect is no rival
+    if rest:
+        r = rest[0]
+        gap = cost_gap(cost[t], cost[r])
+        why += (f", {gap}, {_describe(model, k, r)} ({usd(cost[r])}/month" +
+                ("; ranked on energy)" if gap.startswith("the same") else ")"))
     why += "."
     if k.ev.low[t] < X:
         why += (f" Its 80% interval reaches below the demand ({number(k.ev.low[t])} {unit}); add a device for headroom "

@@ -333,6 +333,9 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
     N = np.tile(np.array(TRAIN_COUNTS, dtype=float), len(devs))
     per_node = np.nan_to_num(A["per_node"][D], nan=1.0)
     N = np.where(N > 8, np.ceil(N / np.maximum(per_node, 1)) * np.maximum(per_node, 1), N)
+    scaleup = np.nan_to_num(A["scaleup"][D], nan=1.0) if "scaleup" in A else per_node
+    whole = (scaleup <= per_node) | (N % np.maximum(per_node, 1) == 0)  # rack-scale devices: whole trays only
+    D, P, N = D[whole], P[whole], N[whole]
     r = runs(model, w, D, P, N, vol)
     c = r["chosen"]
     fits = c.fits.astype(bool)

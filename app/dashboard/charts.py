@@ -154,30 +154,42 @@ def _axis_pos(v, log: bool) -> float:
 
 
 def interval_chart(ranked: pd.DataFrame, unit: str = "samples/s", demand: float | None = None) -> go.Figure:
-    """Each setup's throughput estimate with its low–high interval, coloured by basis."""
-    title = "Throughput estimate and interval, by basis"
+    """Each setup's predicted throughput (dot) and its 80% interval (a low–high bar), coloured by basis, against the
+    demand line. A linear axis unless the values span more than ten times, so the spread reads as it is: the
+    intervals are even on a log scale (high / estimate = estimate / low), hence longer above the dot than below."""
+    title = "Predicted throughput and 80% interval, against the demand"
     if ranked is None or ranked.empty:
         return _empty(title, "No setups to show")
     df = ranked.head(12).iloc[::-1].copy()
     df["label"] = ("#" + df["rank"].astype(int).astype(str) + "  " if "rank" in df else "") + setup_label(df)
+    tp, lo, hi = (pd.to_numeric(df[c], errors="coerce") for c in ("throughput", "low", "high"))
+    lo, hi = lo.fillna(tp), hi.fillna(tp)
+    values = pd.concat([lo, hi, tp, pd.Series([demand or np.nan])])
+    log_x = _spread(values) > 10
     fig = go.Figure()
     for basis, colour in palette.BASIS.items():
-        part = df[df["basis"] == basis]
-        if part.empty:
+        part = df["basis"] == basis
+        if not part.any():
             continue
+        fig.add_trace(go.Bar(
+            y=df.loc[part, "label"], x=(hi - lo)[part], base=lo[part], orientation="h", name=f"{basis} interval",
+            marker=dict(color=colour, opacity=0.35), width=0.5, showlegend=False,
+            customdata=np.stack([lo[part], hi[part]], axis=1),
+            hovertemplate="%{y}<br>80% interval %{customdata[0]:,.3~s}–%{customdata[1]:,.3~s} " + unit
+                          + "<extra>" + basis + "</extra>"))
         fig.add_trace(go.Scatter(
-            x=part["throughput"], y=part["label"], mode="markers", name=basis,
-            marker=dict(color=colour, size=11),
-            error_x=dict(type="data", symmetric=False, array=part["high"] - part["throughput"],
-                         arrayminus=part["throughput"] - part["low"], color=colour, thickness=2, width=6),
-            hovertemplate="%{y}<br>%{x:,.4~s} " + unit + "<extra>" + basis + "</extra>",
-        ))
+            x=tp[part], y=df.loc[part, "label"], mode="markers", name=basis, marker=dict(color=colour, size=11),
+            hovertemplate="%{y}<br>predicted %{x:,.3~s} " + unit + "<extra>" + basis + "</extra>"))
     if demand:
         fig.add_vline(x=demand, line=dict(color=palette.DEMAND, dash="dash"), annotation_text="demand",
                       annotation_position="bottom right")
-    log_axes(fig, x=True)
+    if log_x:
+        log_axes(fig, x=True)
+    else:
+        fig.update_xaxes(tickformat=",.3~s")
+    fig.update_layout(barmode="overlay")
     fig.update_yaxes(categoryorder="array", categoryarray=list(df["label"]))  # #1 on top, whatever its basis
-    return _layout(fig, title, f"throughput ({unit}, log)", "", height=max(300, 60 + 32 * len(df)))
+    return _layout(fig, title, f"throughput ({unit}{', log' if log_x else ''})", "", height=max(300, 60 + 32 * len(df)))
 
 
 def curve_chart(curves: pd.DataFrame, y: str, title: str, y_title: str, log_y: bool = False, money: bool = False) -> go.Figure:
@@ -424,3 +436,115 @@ def breakeven_chart(tco, months: int = 60) -> go.Figure:
     fig.update_yaxes(tickprefix="$", tickformat=",.0f", rangemode="tozero")
     fig.update_xaxes(range=[0, months], dtick=6)
     return _layout(fig, title, "months of use", "cumulative USD", height=360)
+
+
+# ---- the ranked table: text cells a planner compares, narrow enough for a 1,400 px page ------------------------
+
+def nodes(row) -> int | None:
+    """Servers (nodes) a setup fills: its count over the devices per node, rounded up."""
+    n, per = fmt.num(row.get("count")), fmt.num(row.get("devices_per_node"))
+    if n is None:
+        return None
+    return max(1, math.ceil(n / per)) if per else None
+
+
+def plan_layout(row) -> str:
+    """'TP 2 × PP 1 × 4 replicas · 1 node' for an LLM setup; 'batch 64 · 1 node' otherwise."""
+    k = nodes(row)
+    where = f"{fmt.count(k)} node{'' if k == 1 else 's'}" if k else ""
+    tpot = fmt.num(row.get("tpot_p99_s"))
+    if tpot is not None:
+        head = layout_label(pd.DataFrame([dict(row)])).iloc[0]
+    else:
+        b = fmt.num(row.get("batch_size"))
+        head = f"batch {fmt.count(b)}" if b is not None else ""
+    return " · ".join(t for t in (head, where) if t and t != fmt.MISSING) or fmt.MISSING
+
+
+def targets_met(row, demand: float | None, limits: dict | None = None) -> str:
+    """The targets a setup meets: 'demand · TTFT · TPOT · budget', with 'demand (est.)' when the interval's low end
+    falls short of it; limits: {name: True} for the limits the plan was given (latency, TTFT, TPOT, budget, power)."""
+    out = []
+    tp, lo = fmt.num(row.get("throughput")), fmt.num(row.get("low"))
+    if demand and tp is not None and tp >= demand:
+        out.append("demand" if lo is None or lo >= demand else "demand (est.)")
+    limits = limits or {}
+    checks = (("latency", "latency_p99_s", "p99"), ("ttft", "ttft_p99_s", "TTFT"), ("tpot", "tpot_p99_s", "TPOT"),
+              ("budget", "usd_per_month", "budget"), ("power", "power_kw", "power"))
+    for key, col, label in checks:
+        lim = fmt.num(limits.get(key))
+        v = fmt.num(row.get(col))
+        if lim is not None and v is not None and v <= lim:
+            out.append(label)
+    return " · ".join(out) or fmt.MISSING
+
+
+RANKED_HEADERS = {  # column -> (header, hover help)
+    "rank": ("#", "rank: cheapest first, then energy"),
+    "setup": ("setup", "devices × device; the precisions that give the same numbers"),
+    "layout": ("layout", "tensor × pipeline parallel × replicas (LLM), or the batch; servers (nodes) it fills"),
+    "throughput": ("throughput (80% interval)", "predicted for the whole setup; the interval below it"),
+    "latency": ("TTFT / TPOT p99", "time to first token / per output token after it"),
+    "meets": ("meets", "the targets it meets; 'est.': at the estimate, the interval's low end falls short"),
+    "usd_month": ("$ / month", "at the plan's pricing"),
+    "usd_million": ("$ / M", "dollars per million units of work"),
+    "kw": ("kW", "power at this load, host share included"),
+    "kwh": ("kWh / mo", "energy per month, with the facility's PUE"),
+    "co2": ("CO₂ kg / mo", "carbon per month at the grid's intensity"),
+}
+
+
+def ranked_cells(ranked: pd.DataFrame, unit: str, demand: float | None = None, limits: dict | None = None) -> pd.DataFrame:
+    """The ranked table as text a person reads: units in the headers, thousands separators, never e-notation.
+    Rows carry `precisions` (from collapse_precisions) when the same setup at several precisions is one row."""
+    if ranked is None or ranked.empty:
+        return pd.DataFrame(columns=list(RANKED_HEADERS))
+    recs = ranked.to_dict("records")
+    llm = any(fmt.num(r.get("tpot_p99_s")) is not None for r in recs)
+    per = fmt.per_unit(unit)
+    rows = []
+    for i, r in enumerate(recs):
+        prec = r.get("precisions") or r.get("precision") or ""
+        rows.append({
+            "rank": fmt.count(r.get("rank", i + 1)),
+            "setup": f"{fmt.count(r.get('count'))} × {r.get('device')} · {prec}",
+            "layout": plan_layout(r),
+            "throughput": f"{fmt.rate(r.get('throughput'), unit)} ({fmt.interval(r.get('low'), r.get('high'))})",
+            "latency": f"{fmt.ms(r.get('ttft_p99_s'))} / {fmt.ms(r.get('tpot_p99_s'))}",
+            "meets": targets_met(r, demand, limits),
+            "usd_month": fmt.usd(r.get("usd_per_month")),
+            "usd_million": fmt.usd(r.get("usd_per_million_units")),
+            "kw": fmt.number(r.get("power_kw")),
+            "kwh": fmt.number(r.get("energy_kwh_per_month")),
+            "co2": fmt.number(r.get("co2_kg_per_month")),
+        })
+    df = pd.DataFrame(rows)
+    if not llm:
+        df = df.drop(columns=["latency"])
+    if "breaks" in ranked:
+        df.insert(2, "breaks", [str(b) for b in ranked["breaks"]])
+    df.attrs["per"] = per
+    return df
+
+
+TABLE_CSS = """<style>
+table.hw-ranked{width:100%;table-layout:auto;border-collapse:collapse;font-size:0.82rem;line-height:1.3}
+table.hw-ranked th{text-align:left;font-weight:600;border-bottom:2px solid #ccc;padding:4px 6px;vertical-align:bottom}
+table.hw-ranked td{border-bottom:1px solid #eee;padding:4px 6px;vertical-align:top;overflow-wrap:break-word}
+table.hw-ranked td.num,table.hw-ranked th.num{text-align:right;white-space:nowrap}
+table.hw-ranked tr:first-child td{background:#f3f8f1}
+</style>"""
+NUMERIC_CELLS = ("rank", "usd_month", "usd_million", "kw", "kwh", "co2")
+
+
+def table_html(cells: pd.DataFrame, headers: dict | None = None) -> str:
+    """A compact HTML table of text cells (escaped) that wraps to its container's width: no horizontal scroll."""
+    import html
+
+    headers = {**RANKED_HEADERS, "breaks": ("breaks", "the limits it breaks"), **(headers or {})}
+    head = "".join(f'<th class="{"num" if c in NUMERIC_CELLS else ""}" title="{html.escape(headers.get(c, (c, ""))[1])}">'
+                   f"{html.escape(headers.get(c, (c, ''))[0])}</th>" for c in cells.columns)
+    body = "".join("<tr>" + "".join(f'<td class="{"num" if c in NUMERIC_CELLS else ""}">{html.escape(str(v))}</td>'
+                                    for c, v in zip(cells.columns, row)) + "</tr>"
+                   for row in cells.itertuples(index=False))
+    return f'{TABLE_CSS}<table class="hw-ranked"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

@@ -6,6 +6,8 @@ Streamlit glue (`init_widgets`, `sync_query`) only moves values between them and
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import numbers
 from collections.abc import Mapping
@@ -304,6 +306,57 @@ def problems(inputs: PlanInputs, serving: bool) -> list[str]:
 FIELD_NAMES = tuple(f.name for f in fields(PlanInputs))
 
 
+# ---- the assumption set in the URL: by name and content hash -------------------------------------------------
+
+ASSUMPTION_KEYS = ("assumptions", "ah")  # the set's name; the first 12 hex of the sha256 of its canonical JSON
+
+
+def assumptions_hash(values: Mapping | None) -> str:
+    """The first 12 hex digits of the sha256 of the values' canonical JSON (sorted keys, no spaces); {} and None
+    (the defaults) hash alike."""
+    text = json.dumps(dict(values or {}), sort_keys=True, separators=(",", ":"), default=str, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def assumption_query(name: str | None, values: Mapping | None) -> dict[str, str]:
+    """The URL keys for the assumptions a plan used: a saved set by name and hash; unsaved overrides by hash only;
+    the defaults by nothing."""
+    if name:
+        return {"assumptions": name, "ah": assumptions_hash(values)}
+    if values:
+        return {"ah": assumptions_hash(values)}
+    return {}
+
+
+def read_assumption_link(query: Mapping) -> tuple[str | None, str | None]:
+    """(set name, hash) from a link; (None, None) when it names no assumptions."""
+    def get(key):
+        v = query.get(key)
+        if isinstance(v, list):
+            v = v[-1] if v else None
+        return str(v).strip() or None if v is not None else None
+
+    return get("assumptions"), get("ah")
+
+
+def assumption_link_note(name: str | None, want: str | None, current: Mapping | None, found: bool) -> str | None:
+    """What differs between the assumptions a link was made with and what this page can use (None: nothing).
+    `current`: the named set's values now (found=True), or None when it is not stored."""
+    if name and not found:
+        return (f"the assumption set '{name}' this link was made with is not stored here (deleted or renamed); "
+                "numbers use the default assumptions")
+    if name:
+        now = assumptions_hash(current)
+        if want and want != now:
+            return (f"the assumption set '{name}' changed since this link was made (hash {want}, now {now}); "
+                    "numbers use its current values")
+        return None
+    if want and want != assumptions_hash(None):
+        return (f"this link was made with unsaved assumption overrides (hash {want}) that a link cannot carry; "
+                "numbers use the default assumptions: save the set on the Catalog page and share its link")
+    return None
+
+
 # ---- Streamlit glue ---------------------------------------------------------------------------
 
 WIDGET_PREFIX = "plan_"
@@ -364,9 +417,9 @@ def read_widgets(session) -> PlanInputs:
     return inputs
 
 
-def sync_query(query_params, inputs: PlanInputs, serving: bool = True) -> None:
-    """Write the inputs into the URL (only when they changed, so no extra rerun)."""
-    want = to_query(inputs, serving)
+def sync_query(query_params, inputs: PlanInputs, serving: bool = True, extra: Mapping | None = None) -> None:
+    """Write the inputs (and `extra`: the assumption keys) into the URL, only when they changed (no extra rerun)."""
+    want = {**to_query(inputs, serving), **dict(extra or {})}
     have = {k: query_params.get(k) for k in query_params} if hasattr(query_params, "keys") else {}
     if have != want:
         query_params.from_dict(want)

@@ -166,3 +166,32 @@ def percent(x: object) -> str:
     """A fraction as a percentage: 0.4123 -> '41.2%'."""
     v = num(x)
     return MISSING if v is None else f"{number(v * 100)}%"
+
+
+def cost_gap(cost: object, next_cost: object) -> str:
+    """How much cheaper a setup is than the next one, relative to the next one's cost (so never over 100%):
+    (100, 125) -> '20% below the next'; within half a percent -> 'the same cost as the next'."""
+    c, r = num(cost), num(next_cost)
+    if c is None or r is None or r <= 0:
+        return "the same cost as the next"
+    gap = min(max((r - c) / r, -1.0), 1.0)
+    if abs(gap) < 0.005:
+        return "the same cost as the next"
+    if gap < 0:
+        return f"{-gap:.0%} above the next"
+    return f"{gap:.0%} below the next"
+
+
+def compact(x: object, unit: str = "") -> str:
+    """A number for a narrow table cell: 15500 -> '15.5k', 2.3e6 -> '2.3M', 0.42 -> '0.42' (never e-notation)."""
+    v = num(x)
+    if v is None:
+        return MISSING
+    a = abs(v)
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= scale * 0.9995:
+            text = number(v / scale) + suffix
+            break
+    else:
+        text = number(v)
+    return f"{text} {unit}".rstrip()

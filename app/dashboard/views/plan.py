@@ -13,34 +13,8 @@ from hwplan.app.reports import tco as tco_mod
 from hwplan.core import fmt
 from hwplan.core.errors import HwplanError
 from hwplan.core.vocab import BASIS_HELP
-from hwplan.costmodel import llmconfig
+from hwplan.costmodel import llmconfig, planner
 
-RANKED_COLUMNS = {
-    "rank": st.column_config.NumberColumn("#", width="small"),
-    "setup": st.column_config.TextColumn("setup", width="medium"),
-    "device_kind": st.column_config.TextColumn("kind", width="small"),
-    "throughput_text": st.column_config.TextColumn("throughput"),
-    "interval": st.column_config.TextColumn("interval (low–high)"),
-    "basis": st.column_config.TextColumn(
-        "basis", help="measured, calibrated (fitted from similar devices) or roofline (specs only)"),
-    "ttft": st.column_config.TextColumn("TTFT p99", help="time to first token, p99"),
-    "tpot": st.column_config.TextColumn("TPOT p99", help="time per output token after the first, p99"),
-    "layout": st.column_config.TextColumn(
-        "layout", width="medium", help="tensor parallel × pipeline parallel (× expert parallel) × replicas"),
-    "concurrency": st.column_config.TextColumn("concurrency", help="requests in flight, whole setup"),
-    "memory": st.column_config.TextColumn("memory / replica (GB)", help="weights / KV cache / activations"),
-    "latency": st.column_config.TextColumn("latency p99"),
-    "power": st.column_config.TextColumn("power"),
-    "usd_per_month": st.column_config.NumberColumn("USD / month", format="$%.0f"),
-    "usd_per_million_units": st.column_config.NumberColumn("USD / million", format="$%.3f"),
-    "energy_kwh_per_month": st.column_config.NumberColumn("kWh / month", format="%.0f"),
-    "co2_kg_per_month": st.column_config.NumberColumn("CO₂ kg / month", format="%.0f"),
-}
-LLM_COLUMNS = ("ttft", "tpot", "layout", "concurrency", "memory")  # shown for LLM serving plans only
-# an LLM plan's table puts the serving figures and the cost before the interval and the energy
-LLM_ORDER = ("rank", "setup", "throughput_text", "ttft", "tpot", "usd_per_month", "layout", "concurrency", "memory",
-             "basis", "interval", "device_kind", "latency", "power", "usd_per_million_units", "energy_kwh_per_month",
-             "co2_kg_per_month")
 P = state.WIDGET_PREFIX
 OWN_SCENARIO = "Your own model"
 OWN_CONFIG_KEY = "plan_own_config"  # the uploaded config.json: {file_id, file, name, facts} or {file_id, file, error}
@@ -278,24 +252,20 @@ def power_kinds_pricing() -> None:
     st.caption(f"Assumptions: **{common.assumptions_label()}** (change them on the Catalog page)")
 
 
-TRAINING_COLUMNS = {
-    "rank": st.column_config.NumberColumn("#", width="small"),
-    "setup": st.column_config.TextColumn("setup", width="medium"),
-    "time": st.column_config.TextColumn("time to train"),
-    "cost": st.column_config.TextColumn("USD / run", help="the pricing chosen in the sidebar"),
-    "device_hours_text": st.column_config.TextColumn("device-hours"),
-    "energy": st.column_config.TextColumn("kWh / run", help="accelerators plus host share, with the facility's PUE"),
-    "co2": st.column_config.TextColumn("t CO₂ / run"),
-    "mfu_text": st.column_config.TextColumn("MFU", help="model FLOPs utilisation: useful FLOPs / peak"),
-    "layout": st.column_config.TextColumn(
-        "layout", width="large", help="data × tensor × pipeline parallel, ZeRO stage, activation recompute"),
-    "memory": st.column_config.TextColumn("memory / device (GB)", help="needed, of the device's memory"),
-    "global_batch_text": st.column_config.TextColumn("global batch"),
-    "power": st.column_config.TextColumn("power"),
-    "basis": st.column_config.TextColumn(
-        "basis", help="measured, calibrated (fitted from similar devices) or roofline (specs only)"),
-    "kind": st.column_config.TextColumn("kind", width="small"),
+TRAINING_HEADERS = {  # column -> (header, hover help); the table wraps to the page, never scrolls sideways
+    "rank": ("#", "rank: cheapest run first"),
+    "setup": ("setup", "devices × device · precision"),
+    "layout": ("layout", "data × tensor × pipeline parallel, ZeRO stage, activation recompute"),
+    "time": ("time to train", "predicted"),
+    "cost": ("$ / run", "the pricing chosen in the sidebar"),
+    "device_hours_text": ("device-h", "device-hours per run"),
+    "energy": ("kWh / run", "accelerators plus host share, with the facility's PUE"),
+    "co2": ("kg CO₂ / run", "carbon per run at the grid's intensity"),
+    "mfu_text": ("MFU", "model FLOPs utilisation: useful FLOPs / peak"),
+    "memory": ("GB / device", "memory needed, of the device's memory"),
+    "basis": ("basis", "measured, calibrated (fitted from similar devices) or roofline (specs only)"),
 }
+TRAINING_COLUMNS = tuple(TRAINING_HEADERS)
 
 
 def device_memory_gb(model, device: str) -> float | None:
@@ -310,11 +280,11 @@ def training_table(ranked: pd.DataFrame, pricing: str, model=None) -> pd.DataFra
     df = ranked.copy().reset_index(drop=True)
     df["rank"] = range(1, len(df) + 1)
     df["setup"] = charts.setup_label(df)
-    df["time"] = [fmt.seconds(fmt.num(h) * 3600 if fmt.num(h) is not None else None) for h in df["time_to_train_h"]]
+    df["time"] = [fmt.duration(fmt.num(h) * 3600 if fmt.num(h) is not None else None) for h in df["time_to_train_h"]]
     df["cost"] = df[charts.run_cost_column(pricing)].map(fmt.usd)
     df["device_hours_text"] = df["device_hours"].map(fmt.count)
     df["energy"] = df["energy_kwh_per_run"].map(fmt.number)
-    df["co2"] = [fmt.number(v / 1000) if fmt.num(v) is not None else fmt.MISSING for v in df["co2_kg_per_run"]]
+    df["co2"] = df["co2_kg_per_run"].map(fmt.number)
     df["mfu_text"] = df["mfu"].map(fmt.pct)
     df["layout"] = charts.training_layout_label(df)
     caps = [device_memory_gb(model, str(d)) if model is not None else None for d in df["device"]]
@@ -378,8 +348,7 @@ def render_training(wl: pd.DataFrame, model, inputs: state.PlanInputs) -> None:
         if nearest is not None and len(nearest):
             st.subheader("Fastest setups")
             st.caption("None of these meets every constraint; they are the quickest runs the catalog allows.")
-            st.dataframe(training_table(nearest, inputs.pricing, model), hide_index=True,
-                         column_config=TRAINING_COLUMNS, width="stretch")
+            st.html(charts.table_html(training_table(nearest, inputs.pricing, model), TRAINING_HEADERS))
         return
     top = ranked.iloc[0]
     st.subheader(f"Best: {int(top['count'])} × {top['device']} · {top['precision']}")
@@ -410,8 +379,9 @@ def render_training(wl: pd.DataFrame, model, inputs: state.PlanInputs) -> None:
     st.plotly_chart(charts.training_chart(ranked, deadline_h=deadline, pricing=inputs.pricing),
                     key="training_chart")
     st.subheader("Ranked setups")
-    st.dataframe(training_table(ranked, inputs.pricing, model), hide_index=True, column_config=TRAINING_COLUMNS,
-                 width="stretch")
+    cells = training_table(ranked, inputs.pricing, model)
+    st.session_state[RANKED_KEY] = cells
+    st.html(charts.table_html(cells, TRAINING_HEADERS))
     common.save_report_control("plan", engine.report_inputs(inputs, engine.target(model, inputs)), plan_result=result,
                                assumptions=assumptions, key="plan_save")
 
@@ -469,22 +439,22 @@ def tco_section(top, assumptions, notes: list[str], pricing: str = "cloud") -> N
     price_notes(notes)
 
 
-def ranked_table(ranked: pd.DataFrame, unit: str) -> pd.DataFrame:
-    df = ranked.copy()
-    df["setup"] = charts.setup_label(df)
-    df["throughput_text"] = df["throughput"].map(lambda v: fmt.rate(v, unit))
-    df["interval"] = [fmt.interval(lo, hi, unit) for lo, hi in zip(df["low"], df["high"])]
-    df["latency"] = df["latency_p99_s"].map(fmt.seconds) if "latency_p99_s" in df else "–"
-    df["power"] = df["power_kw"].map(fmt.kw)
-    llm = is_llm_plan(df)
-    if llm:
-        df["ttft"] = df["ttft_p99_s"].map(fmt.ms)
-        df["tpot"] = df["tpot_p99_s"].map(fmt.ms)
-        df["layout"] = charts.layout_label(df)
-        df["concurrency"] = df["concurrency"].map(fmt.count) if "concurrency" in df else fmt.MISSING
-        df["memory"] = [" / ".join(fmt.number(r.get(k)) for k, _ in charts.MEMORY_PARTS) for r in df.to_dict("records")]
-    order = LLM_ORDER if llm else [c for c in RANKED_COLUMNS if c not in LLM_COLUMNS]
-    return df[[c for c in order if c in df.columns]]
+RANKED_KEY = "plan_ranked_table"  # the ranked table's text cells, as last shown
+
+
+def plan_limits(inputs: state.PlanInputs) -> dict:
+    """The limits a plan was given, in the ranked table's units (s, USD / month, kW), for its 'meets' column."""
+    ms = lambda v: v / 1000.0 if v else None
+    return {"latency": ms(inputs.latency_ms), "ttft": ms(inputs.ttft_p99_ms), "tpot": ms(inputs.tpot_p99_ms),
+            "budget": inputs.budget_usd_month, "power": inputs.power_cap_kw}
+
+
+def show_ranked(ranked: pd.DataFrame, unit: str, demand: float, inputs: state.PlanInputs) -> None:
+    """The ranked setups as a compact table that fits the page (every number formatted, units in the headers); the
+    cells also stay in session state (RANKED_KEY) for the view's tests."""
+    cells = charts.ranked_cells(ranked, unit, demand, plan_limits(inputs))
+    st.session_state[RANKED_KEY] = cells
+    st.html(charts.table_html(cells))
 
 
 def is_llm_plan(df: pd.DataFrame | None) -> bool:
@@ -500,6 +470,108 @@ def replica_memory_gb(model, top) -> float | None:
         return float(model.dev_["mem"][d]) * per / 1e9
     except (HwplanError, KeyError, IndexError, TypeError, ValueError):
         return None
+
+
+def layout_sentence(top) -> str:
+    """How the model is split over the devices: '8 devices: 4 replicas of TP 1 × PP 2 (2 devices each), 2 servers of
+    4'; for a non-LLM setup, '4 devices, each running its own copy at batch 64, 1 server of 8'."""
+    n = fmt.num(top.get("count")) or 0
+    k, per = charts.nodes(top), fmt.num(top.get("devices_per_node"))
+    where = f"{fmt.count(k)} server{'' if k == 1 else 's'} (node{'' if k == 1 else 's'}) of {fmt.count(per)} devices" \
+        if k and per else ""
+    if fmt.num(top.get("tpot_p99_s")) is not None:
+        reps, group = fmt.num(top.get("replicas")), fmt.num(top.get("devices_per_replica"))
+        ep = fmt.num(top.get("expert_parallel"))
+        text = (f"{fmt.count(n)} device{'' if n == 1 else 's'}: {fmt.count(reps)} replica{'' if reps == 1 else 's'} of "
+                f"TP {fmt.count(top.get('tensor_parallel'))} × PP {fmt.count(top.get('pipeline_parallel'))}"
+                + (f" × EP {fmt.count(ep)}" if ep and ep > 1 else "")
+                + f" ({fmt.count(group)} device{'' if group == 1 else 's'} each, the weights split over them)")
+    else:
+        text = (f"{fmt.count(n)} device{'' if n == 1 else 's'}, each running its own copy of the model at batch "
+                f"{fmt.count(top.get('batch_size'))} (data parallel, no split)")
+    return text + (f", on {where}" if where else "")
+
+
+def runner_up_text(row, best) -> str:
+    """What a runner-up costs more than the recommendation, or what it breaks: '+$642 / month (+5%), +12% energy'."""
+    if row.get("breaks"):
+        return f"breaks {row['breaks']}"
+    c, b = fmt.num(row.get("usd_per_month")), fmt.num(best.get("usd_per_month"))
+    parts = []
+    if c is not None and b:
+        diff = c - b
+        parts.append("the same cost" if abs(diff) < 0.005 * b else
+                     f"{'+' if diff > 0 else '−'}{fmt.usd(abs(diff))} / month ({fmt.pct(diff / b, signed=True)})")
+    e, eb = fmt.num(row.get("energy_kwh_per_month")), fmt.num(best.get("energy_kwh_per_month"))
+    if e is not None and eb and abs(e / eb - 1) >= 0.005:
+        parts.append(f"{fmt.pct(e / eb - 1, signed=True)} energy")
+    lo, lob = fmt.num(row.get("low")), fmt.num(best.get("low"))
+    tp = fmt.num(row.get("throughput"))
+    if lo is not None and tp and lob is not None and lo < lob:
+        parts.append("a lower interval low end")
+    return ", ".join(parts) or "ranked lower on energy"
+
+
+def profiles_link(workload: str, device: str | None = None, source: str | None = None) -> str:
+    """A link to the Profiles page with its filters preset (workload, device, source)."""
+    from urllib.parse import urlencode
+
+    q = {"workload": workload, **({"device": device} if device else {}), **({"source": source} if source else {})}
+    return "/profiles?" + urlencode(q)
+
+
+def rows_basis(rows: pd.DataFrame, workload: str, device: str) -> dict:
+    """The stored rows an estimate rests on: this workload on this device (measured basis), else this workload on
+    other devices (calibrated); counts by source, and how many of them were uploaded."""
+    if rows is None or rows.empty or not {"workload", "device", "source"} <= set(rows.columns):
+        return {"n": 0, "where": "none", "by_source": {}, "uploaded": 0}
+    same = rows[(rows["workload"] == workload) & (rows["device"] == device)]
+    where, use = ("this workload on this device", same)
+    if same.empty:
+        where, use = ("this workload on other devices", rows[rows["workload"] == workload])
+    by = use["source"].value_counts().to_dict()
+    return {"n": len(use), "where": where, "by_source": by, "uploaded": int(by.get("upload", 0)),
+            "device": device if not same.empty else None}
+
+
+def rows_basis_text(info: dict, workload: str) -> str:
+    """'rests on 12 rows of this workload on this device (10 published, 2 upload): [see them](/profiles?...)'."""
+    if not info["n"]:
+        return "rests on no stored row of this workload: the spec-sheet roofline only"
+    srcs = ", ".join(f"{v} {k}" for k, v in info["by_source"].items())
+    text = (f"rests on {fmt.count(info['n'])} row{'' if info['n'] == 1 else 's'} of {info['where']} ({srcs}): "
+            f"[see them in Profiles]({profiles_link(workload, info.get('device'))})")
+    if info["uploaded"]:
+        text += (f" · **rests on {fmt.count(info['uploaded'])} uploaded row{'' if info['uploaded'] == 1 else 's'}** "
+                 f"([uploads only]({profiles_link(workload, info.get('device'), 'upload')})): they changed this "
+                 "prediction")
+    return text
+
+
+def why_section(tgt: engine.Target, top, ranked: pd.DataFrame, result, demand: float, unit: str) -> None:
+    """Why the recommendation: its basis and the rows it rests on, the layout, the binding constraint and what each
+    runner-up costs more or breaks."""
+    b = st.columns([1, 6])
+    with b[0]:
+        common.basis_badge(str(top["basis"]))
+    try:
+        rows = data.measurements(data.store_url(), data.store_version(data.store_url()))
+    except Exception:  # the basis line is a courtesy: a store that cannot be read leaves it out
+        rows = pd.DataFrame()
+    info = rows_basis(rows, tgt.reference or tgt.workload, str(top["device"]))
+    b[1].markdown(f"**Basis:** {top['basis']} ({BASIS_HELP.get(str(top['basis']), '')}); the estimate "
+                  f"{rows_basis_text(info, tgt.reference or tgt.workload)}. 80% interval "
+                  f"{fmt.interval(top['low'], top['high'], unit)}: even on a log scale (high / estimate = estimate / "
+                  "low), so longer above the estimate than below.")
+    st.markdown(f"**Layout:** {layout_sentence(top)}.")
+    st.info(f"**Why this one:** {result.why}", icon=":material/emoji_events:")
+    if getattr(result, "binding", ""):
+        st.markdown(f"**Binding constraint:** {result.binding}")
+    rivals = ranked.iloc[1:5].to_dict("records")
+    if rivals:
+        st.markdown("**Runner-ups:**\n" + "\n".join(
+            f"- #{fmt.count(r.get('rank'))} {fmt.count(r.get('count'))} × {r['device']} · "
+            f"{r.get('precisions') or r.get('precision')}: {runner_up_text(r, top)}" for r in rivals))
 
 
 def llm_top(model, top, key: str = "memory_chart") -> None:
@@ -539,7 +611,7 @@ def demand_text(inputs: state.PlanInputs, tgt: engine.Target, need: float) -> st
 
 
 def caption(wl: pd.DataFrame, inputs: state.PlanInputs, tgt: engine.Target) -> None:
-    tail = "This page's URL holds these inputs: copy it to share the plan."
+    tail = "This page's URL holds these inputs and the assumption set: copy it to share the plan."
     if tgt.facts is None:
         row = wl.loc[inputs.workload]
         st.caption(f"{row['field']} · {row['task']} · {row['description']} — {inputs.mode}. {tail}")
@@ -552,12 +624,42 @@ def caption(wl: pd.DataFrame, inputs: state.PlanInputs, tgt: engine.Target) -> N
                 f"{tgt.reference}, with its measured and published results.", icon=":material/link:")
 
 
+LINK_READ_KEY = "plan_link_assumptions_read"
+LINK_NOTE_KEY = "plan_link_assumptions_note"
+
+
+def link_assumptions() -> dict[str, str]:
+    """On the session's first visit, load the assumption set a link names (and say what differs when its hash does
+    not match); then the URL keys for the assumptions in use, so a copied link carries them."""
+    ss = st.session_state
+    if not ss.get(LINK_READ_KEY):
+        ss[LINK_READ_KEY] = True
+        name, want = state.read_assumption_link(st.query_params.to_dict())
+        if name or want:
+            current = None
+            if name:
+                try:
+                    current = data.get_store(data.store_url()).get_assumptions(name)
+                except Exception:  # a store that cannot be read: the set is not found, and the note says so
+                    current = None
+            if current is not None:
+                ss[common.ASSUMPTIONS_KEY] = current
+                ss[common.ASSUMPTIONS_LABEL_KEY] = f"set '{name}'"
+            ss[LINK_NOTE_KEY] = state.assumption_link_note(name, want, current, current is not None)
+    label = common.assumptions_label()
+    name = label[5:-1] if label.startswith("set '") and label.endswith("'") else None
+    return state.assumption_query(name, ss.get(common.ASSUMPTIONS_KEY))
+
+
 def render() -> None:
     st.title("Plan")
     wl = common.planning_workloads()
     model = common.cost_model()
+    link = link_assumptions()
     inputs, serving, cleared = inputs_sidebar(wl, model)
-    state.sync_query(st.query_params, inputs, serving)
+    state.sync_query(st.query_params, inputs, serving, link)
+    if st.session_state.get(LINK_NOTE_KEY):
+        st.warning(f"Link: {st.session_state[LINK_NOTE_KEY]}", icon=":material/link_off:")
     ss = st.session_state
     for note in cleared:
         st.error(note)
@@ -587,13 +689,14 @@ def render() -> None:
         st.warning("Pick at least one device kind in the sidebar.")
         return
     assumptions = common.session_assumptions()
-    timed = ranked_plan("Ranking setups…", str, model, inputs, assumptions=assumptions, top=10, tgt=tgt)
+    timed = ranked_plan("Ranking setups…", str, model, inputs, assumptions=assumptions, top=30, tgt=tgt)
     if timed is None:
         return
     result = timed.result
     unit = tgt.unit
     demand = engine.required_throughput(inputs, tgt)
-    ranked = result.ranked if result.ranked is not None else pd.DataFrame()
+    # the same setup at precisions that change nothing is one row; the top ten are ten different setups
+    ranked = planner.collapse_precisions(result.ranked).head(10) if result.ranked is not None else pd.DataFrame()
     header = st.container()
     with header:
         cols = st.columns([3, 1])
@@ -607,17 +710,14 @@ def render() -> None:
         nearest = getattr(result, "nearest", None)
         if nearest is not None and len(nearest):
             st.subheader("Nearest setups and what they break")
-            near = ranked_table(nearest, unit)
-            if "breaks" in nearest:
-                near.insert(1, "breaks", nearest["breaks"].values)
-            st.dataframe(near, hide_index=True, column_config=RANKED_COLUMNS, width="stretch")
+            show_ranked(nearest, unit, demand, inputs)
         return
     top = ranked.iloc[0]
     llm = is_llm_plan(ranked)
     batch = ""
     if pd.notna(top.get("batch_size")):
         batch = f" · {int(top['batch_size'])} sequences per replica" if llm else f" · batch {int(top['batch_size'])}"
-    st.subheader(f"Best: {int(top['count'])} × {top['device']} · {top['precision']}{batch}")
+    st.subheader(f"Best: {int(top['count'])} × {top['device']} · {top.get('precisions') or top['precision']}{batch}")
     per = unit.replace("/s", "")
     m = st.columns(5)
     m[0].metric("Cost (USD / month)", fmt.usd(top["usd_per_month"]), border=True,
@@ -625,24 +725,21 @@ def render() -> None:
     m[1].metric(unit.capitalize(), fmt.number(top["throughput"]), border=True,
                 help=f"interval {fmt.interval(top['low'], top['high'], unit)}")
     m[2].metric("Power", fmt.kw(top["power_kw"]), border=True, help="accelerators plus host share, at this load")
-    m[3].metric("Energy / month", fmt.kwh(top.get("energy_kwh_per_month")), border=True,
+    m[3].metric("kWh / month", fmt.number(top.get("energy_kwh_per_month")), border=True,
                 help=f"CO₂ {fmt.co2(top.get('co2_kg_per_month'))} / month")
     m[4].metric("Latency p99", fmt.seconds(top.get("latency_p99_s")), border=True)
     if llm:
         llm_top(tgt.model, top)
-    b = st.columns([1, 5])
-    with b[0]:
-        common.basis_badge(str(top["basis"]))
-    b[1].caption(f"Interval {fmt.interval(top['low'], top['high'], unit)} · "
-                 + (str(top.get("basis_detail")) if "basis_detail" in ranked and pd.notna(top.get("basis_detail"))
-                    else BASIS_HELP.get(str(top["basis"]), "")))
-    st.info(f"**Why this one:** {result.why}", icon=":material/emoji_events:")
+    why_section(tgt, top, ranked, result, demand, unit)
     c = st.columns(2)
     pareto = getattr(result, "pareto", None)
     c[0].plotly_chart(charts.pareto_chart(ranked, pareto, demand, unit), key="pareto_chart")
     c[1].plotly_chart(charts.interval_chart(ranked, unit, demand), key="interval_chart")
     tco_section(top, assumptions, result.notes, inputs.pricing)
     st.subheader("Ranked setups")
-    st.dataframe(ranked_table(ranked, unit), hide_index=True, column_config=RANKED_COLUMNS, width="stretch")
+    if "precisions" in ranked and (ranked["precisions"] != ranked["precision"]).any():
+        st.caption("Setups that differ only by a precision with no effect on throughput, cost or energy are one row, "
+                   "their precisions listed (fp16 / bf16).")
+    show_ranked(ranked, unit, demand, inputs)
     common.save_report_control("plan", engine.report_inputs(inputs, tgt), plan_result=result, assumptions=assumptions,
                                key="plan_save")

@@ -54,12 +54,25 @@ def _upload_section(url: str) -> None:
                            file_name="upload-problems.csv", mime="text/csv")
 
 
+def preset_filters(df) -> None:
+    """A link's ?source=&device=&workload=&precision= preset the filters once (the Plan page links its rows here)."""
+    ss, q = st.session_state, st.query_params
+    if ss.get("prof_link_read"):
+        return
+    ss["prof_link_read"] = True
+    for key, col in (("source", "source"), ("device", "device"), ("workload", "workload"), ("precision", "precision")):
+        want = [v for v in q.get_all(key) if v in set(df[col])]
+        if want:
+            ss["prof_" + key] = want
+
+
 def _browse(url: str) -> None:
     st.subheader("Stored results")
     df = data.measurements(url, data.store_version(url))
     if df.empty:
         st.info("No results stored yet. Upload a file above, or run `hwplan profile`.")
         return
+    preset_filters(df)
     f = st.columns(4)
     sources = f[0].multiselect("Source", sorted(df["source"].unique()), key="prof_source", placeholder="all")
     devices = f[1].multiselect("Device", sorted(df["device"].unique()), key="prof_device", placeholder="all")

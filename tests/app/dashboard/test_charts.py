@@ -36,10 +36,12 @@ def test_empty_inputs_give_a_labelled_empty_chart():
         assert len(fig.data) == 0 and fig.layout.annotations and fig.layout.title.text
 
 
-def test_interval_chart_groups_by_basis_with_asymmetric_errors():
+def test_interval_chart_groups_by_basis_with_low_high_bars():
     fig = charts.interval_chart(ranked(), "samples/s")
-    assert [t.name for t in fig.data] == ["measured", "calibrated", "roofline"]
-    assert list(fig.data[0].error_x.array) == [2_500.0] and list(fig.data[0].error_x.arrayminus) == [2_500.0]
+    dots = [t for t in fig.data if t.type == "scatter"]
+    assert [t.name for t in dots] == ["measured", "calibrated", "roofline"]
+    bar = fig.data[0]
+    assert bar.type == "bar" and list(bar.base) == [8_000.0] and list(bar.x) == [5_000.0]
 
 
 def test_curve_charts_one_line_per_setup_and_precision():

@@ -24,7 +24,7 @@ def plan_view() -> AppTest:
 
 
 def table(at):
-    return at.dataframe[-1].value
+    return at.session_state["plan_ranked_table"]
 
 
 def test_llm_plan_shows_ttft_tpot_layout_and_memory(app_env):
@@ -40,8 +40,8 @@ def test_llm_plan_shows_ttft_tpot_layout_and_memory(app_env):
     assert "5 requests/s × " in shown and "TTFT p99 ≤ 2000 ms · TPOT p99 ≤ 50 ms" in shown
     assert "**Memory per replica:** weights " in shown and "KV cache" in shown and "activations" in shown
     df = table(at)
-    assert {"ttft", "tpot", "layout", "concurrency", "memory"} <= set(df.columns)
-    assert list(df.columns[:6]) == ["rank", "setup", "throughput_text", "ttft", "tpot", "usd_per_month"]
+    assert {"latency", "layout", "meets", "usd_month", "usd_million", "kw", "kwh", "co2"} <= set(df.columns)
+    assert df["layout"].str.contains("TP ").all() and df["latency"].str.contains(" ms / ").all()
     q = at.query_params
     assert q["demand"] in ("requests", ["requests"]) and q["rps"] in ("5", ["5"])
 
@@ -53,9 +53,9 @@ def test_non_llm_plan_looks_as_before(app_env):
     assert not at.exception
     labels = [m.label for m in at.metric]
     # the recommendation's five figures first (the TCO section's own figures follow them)
-    assert labels[:5] == ["Cost (USD / month)", "Samples/s", "Power", "Energy / month", "Latency p99"]
+    assert labels[:5] == ["Cost (USD / month)", "Samples/s", "Power", "kWh / month", "Latency p99"]
     df = table(at)
-    assert not {"ttft", "tpot", "layout", "concurrency", "memory"} & set(df.columns)
+    assert "latency" not in df.columns and df["layout"].str.startswith("batch ").all()
     assert "Memory per replica" not in texts(at)
     assert "plan_ttft_p99_ms" not in [w.key for w in at.sidebar.number_input]
 
@@ -132,10 +132,4 @@ def test_tight_ttft_is_infeasible_with_what_breaks(app_env):
     assert not at.exception
     shown = texts(at)
     assert "No setup meets every constraint" in shown and "TTFT" in shown
-    assert "ttft" in table(at).columns
-
-
-def test_llm_table_order_holds_every_column():
-    from hwplan.app.dashboard.views import plan
-
-    assert sorted(plan.LLM_ORDER) == sorted(plan.RANKED_COLUMNS)
+    assert "breaks" in table(at).columns and "latency" in table(at).columns

@@ -74,7 +74,7 @@ def test_own_config_plans_with_ttft_tpot_layout_and_memory(server, page, shots, 
     assert re.search(r"weights [\d.]+ GB · KV cache [\d.]+ GB · activations [\d.]+ GB", memory)
     assert "8.19 GB" in memory  # the weights of 8.19 B parameters at 8 bits, or more at 16
     page.screenshot(path=str(shots / "plan-llm.png"))
-    page.get_by_test_id("stDataFrame").last.scroll_into_view_if_needed()
+    page.locator("table.hw-ranked").last.scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "plan-llm-table.png"))
 
     # the page plans what the engine plans for the same inputs: the same top device, count and precision

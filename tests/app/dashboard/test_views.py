@@ -34,7 +34,7 @@ def test_plan_shows_the_ranking_and_why(app_env):
     assert metrics["Cost (USD / month)"].startswith("$")
     assert float(metrics["Samples/s"].replace(",", "")) >= 20000  # meets the demand, with separators
     assert "Why this one" in at.info[0].value
-    assert at.dataframe[0].value.shape[0] >= 3
+    assert at.session_state["plan_ranked_table"].shape[0] >= 3
     assert at.session_state["plan_throughput"] == 20000.0
 
 
@@ -54,10 +54,10 @@ def test_plan_deep_link_restores_every_widget(app_env):
 def test_plan_constraint_change_updates_the_ranking(app_env):
     at = view("plan")
     at.run()
-    first = at.dataframe[0].value["setup"].tolist()
+    first = at.session_state["plan_ranked_table"]["setup"].tolist()
     at.number_input(key="plan_throughput").set_value(200000).run()
     assert not at.exception
-    assert at.dataframe[0].value["setup"].tolist() != first
+    assert at.session_state["plan_ranked_table"]["setup"].tolist() != first
     assert at.query_params["throughput"] in ("200000", ["200000"])
 
 
