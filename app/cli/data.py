@@ -55,7 +55,6 @@ def register(sub) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from hwplan.core.ingest import import_paths
-
     from hwplan.core.tableio import ImportLimits
 
     if args.citation and not args.as_published:

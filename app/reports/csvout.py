@@ -8,6 +8,7 @@ import io
 
 from hwplan.app.reports.model import Snapshot
 from hwplan.core.tableio import neutralise_cell
+
 LEADING_COLUMNS = ("rank", "device", "device_kind", "count", "device_count", "precision", "batch_size", "throughput",
                    "throughput_unit", "low", "high", "basis", "latency_p99_s", "power_kw", "usd_per_month",
                    "usd_per_month_cloud", "usd_per_month_owned", "usd_per_million_units", "energy_kwh_per_month",

@@ -6,7 +6,6 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-
 MAX_ID_CHARS = 100  # longer than any id: no similarity search (its cost grows with the input's length)
 
 

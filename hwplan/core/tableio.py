@@ -109,7 +109,7 @@ def read_raw(name: str, data: bytes | None = None, path: str | Path | None = Non
         records: object
         if fmt == "jsonl":
             records = []
-            for i, line in enumerate(text.splitlines(), start=1):
+            for line in text.splitlines():
                 if line.strip():
                     records.append(json.loads(line))
                     _check_rows(name, len(records), limits)
@@ -187,9 +187,9 @@ def _read_csv(name: str, data: bytes, limits: ImportLimits) -> tuple[pd.DataFram
 def _read_parquet(name: str, data: bytes, limits: ImportLimits) -> tuple[pd.DataFrame, list[int]]:
     """Parquet from its metadata first (rows, columns, decompressed size), then one row group at a time, every
     column cast to text (a nested or undecodable column is a problem, not an exception)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     pf = pq.ParquetFile(io.BytesIO(data))
     md = pf.metadata
@@ -206,7 +206,7 @@ def _read_parquet(name: str, data: bytes, limits: ImportLimits) -> tuple[pd.Data
     problems: list[Problem] = []
     for field_ in pf.schema_arrow:
         t = field_.type
-        if pa.types.is_nested(t) or pa.types.is_dictionary(t) and pa.types.is_nested(t.value_type):
+        if pa.types.is_nested(t) or (pa.types.is_dictionary(t) and pa.types.is_nested(t.value_type)):
             problems.append(Problem(name, 0, _short(field_.name), f"holds {t} values", "text, numbers or empty cells"))
     if problems:
         raise ValidationError(problems, _REFUSED)

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from hwplan.app.cli import main
-from hwplan.core.errors import UnknownIdError, ValidationError, closest
-from hwplan.core.ingest import import_into, import_paths
+from hwplan.core.errors import UnknownIdError, closest
+from hwplan.core.ingest import import_into
 from hwplan.core.store import Store
 from hwplan.core.tableio import FORMULA_START, ImportLimits, load_file, neutralise_formulas, write_table
 from tests.conftest import make_rows

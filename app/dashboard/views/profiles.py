@@ -7,6 +7,7 @@ import streamlit as st
 
 from hwplan.app.dashboard import charts, data, upload
 from hwplan.core import fmt
+from hwplan.core.tableio import write_table
 
 ENERGY_BASIS = {
     "nvml": "measured on the device (NVIDIA NVML)",
