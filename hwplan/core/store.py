@@ -205,8 +205,8 @@ class Store:
             raise
         except SQLAlchemyError as exc:
             if self._is_disconnect(exc):
-                raise StoreError(f"cannot reach the store at {self.describe()} (is PostgreSQL running, and the URL "
-                                 f"right?): {_first_line(exc)}") from exc
+                raise StoreError(f"cannot reach the store at {self.describe()} (is PostgreSQL running, and "
+                                 f"the URL right? check --db / HWPLAN_DB): {_first_line(exc)}") from exc
             raise StoreError(f"cannot open the results store {self.describe()}: {exc.__class__.__name__}: "
                              f"{str(exc).splitlines()[0]} (check --db / HWPLAN_DB; a plain path means a SQLite file)"
                              ) from exc
