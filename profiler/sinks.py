@@ -93,7 +93,7 @@ class StoreSink:
     def open(self) -> StoreSink:
         from hwplan.core.store import Store
 
-        self.store = Store.open(self.url)
+        self.store = Store.open(self.url, writes=True)
         return self
 
     def write(self, rows: list[dict]) -> None:

@@ -17,7 +17,21 @@ def register(sub) -> None:
                        "printed as FILE:ROW: column: what is wrong (expected ...), by row, FILE:file: for a problem of "
                        "the whole file, exit code 2.")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--max-mb", type=float, default=50.0, help="refuse files larger than this (default 50)")
+    p.add_argument("--max-mb", type=float, default=None,
+                   help="refuse files larger than this on disk (default 50, or $HWPLAN_MAX_MB)")
+    p.add_argument("--max-decompressed-mb", type=float, default=None,
+                   help="refuse files whose data, decompressed, is larger (default 50, or $HWPLAN_MAX_DECOMPRESSED_MB)")
+    p.add_argument("--max-rows", type=int, default=None, help="refuse files with more rows (default 200000, or $HWPLAN_MAX_ROWS)")
+    p.add_argument("--max-columns", type=int, default=None,
+                   help="refuse files with more columns (default 200, or $HWPLAN_MAX_COLUMNS)")
+    p.add_argument("--max-cell-chars", type=int, default=None,
+                   help="refuse files with a longer cell (default 4096, or $HWPLAN_MAX_CELL_CHARS)")
+    p.add_argument("--as-published", action="store_true",
+                   help="store the rows as published results (source=published) rather than source=upload, whatever "
+                        "the file says; needs --citation. This is an administrator's act: whoever holds the store's "
+                        "credentials (--db / HWPLAN_DB) can run it, so keep those to the people who curate the data")
+    p.add_argument("--citation", metavar="TEXT_OR_URL",
+                   help="with --as-published: the source_ref of every row that has none (a URL or a reference)")
     options.db(p)
     options.as_json(p)
     p.set_defaults(handler=cmd_import)
@@ -41,10 +55,20 @@ def register(sub) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from hwplan.core.ingest import import_paths
+    from hwplan.core.tableio import ImportLimits
 
-    store = options.open_store(args)
+    if args.citation and not args.as_published:
+        raise HwplanError("--citation goes with --as-published (a plain import stores source=upload); add "
+                          "--as-published, or leave out --citation")
+    mb = 1024 * 1024
+    limits = ImportLimits.from_env(
+        max_bytes=None if args.max_mb is None else int(args.max_mb * mb),
+        max_decompressed_bytes=None if args.max_decompressed_mb is None else int(args.max_decompressed_mb * mb),
+        max_rows=args.max_rows, max_columns=args.max_columns, max_cell_chars=args.max_cell_chars)
+    store = options.open_store(args, writes=True)
     try:
-        report = import_paths(store, args.files, max_bytes=int(args.max_mb * 1024 * 1024))
+        report = import_paths(store, args.files, limits=limits,
+                              source_override="published" if args.as_published else "upload", citation=args.citation)
     except ValidationError as err:
         if args.json:
             output.emit_json({"imported": 0, "problems": [str(p) for p in err.problems]})
@@ -90,7 +114,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     from hwplan.core.ingest import seed_store
 
-    store = options.open_store(args)
+    store = options.open_store(args, writes=True)
     res = seed_store(store, force=args.force)
     out = {"inserted": res.inserted if res else 0, "duplicates": res.duplicates if res else 0,
            "already_seeded": res is None, "rows_in_store": store.count()}

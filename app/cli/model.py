@@ -261,7 +261,9 @@ def _predict_batch(args: argparse.Namespace) -> int:
     if problems:
         raise ValidationError(problems, f"{len(problems)} query row(s) cannot be predicted; nothing was written")
     try:
-        pd.DataFrame(rows).to_csv(out_path, index=False)
+        from hwplan.core.tableio import write_table
+
+        write_table(pd.DataFrame(rows), "csv", out_path)
     except OSError as exc:
         raise options.write_failed(out_path, exc) from exc
     if args.json:

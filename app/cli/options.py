@@ -137,10 +137,12 @@ def kinds(value: str | None) -> list[str] | None:
     return [k.strip() for k in value.split(",") if k.strip()] if value else None
 
 
-def open_store(args):
+def open_store(args, writes: bool = False):
+    """The store of --db (or $HWPLAN_DB); `writes`: the command stores something, so a store that keeps nothing
+    (sqlite:///, sqlite:///:memory:) is refused rather than silently forgotten."""
     from hwplan.core.store import Store
 
-    return Store.open(getattr(args, "db", None))
+    return Store.open(getattr(args, "db", None), writes=writes)
 
 
 def model_workload(args, model):

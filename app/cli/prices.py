@@ -95,7 +95,7 @@ def _import(args) -> int:
     table = pr.device_prices(df, pricing="on-demand") or pr.device_prices(df, pricing=str(used["pricing"].iloc[0]))
     overrides = {d: {"cloud_usd_per_hour": v.usd_per_device_hour} for d, v in table.items()}
     a = Assumptions(price_overrides=overrides)
-    store = options.open_store(args)
+    store = options.open_store(args, writes=True)
     try:
         store.put_assumptions(args.name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), a.model_dump())
     finally:

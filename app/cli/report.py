@@ -48,7 +48,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from hwplan.app.reports.snapshot import is_valid_id, load_report, plan_snapshot
 
     out = options.out_file(args.out, stdout_ok=True)
-    store = options.open_store(args)
+    store = options.open_store(args, writes=bool(getattr(args, "save", False)))
     try:
         if args.id is not None:
             if args.workload or args.throughput is not None:

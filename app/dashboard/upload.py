@@ -47,7 +47,8 @@ def upload(store, files: list[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_B
     if pre:
         return UploadOutcome(False, problems=problems_frame(pre), summary=f"{len(pre)} file(s) refused; nothing was stored")
     try:
-        report = import_into(store, [(name, data, None) for name, data in files], max_bytes=max_bytes)
+        report = import_into(store, [(name, data, None) for name, data in files], max_bytes=max_bytes,
+                             source_override="upload")  # the server says where rows come from, never the file
     except ValidationError as err:
         n = len(err.problems)
         return UploadOutcome(False, problems=problems_frame(err.problems),

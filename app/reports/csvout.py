@@ -7,8 +7,8 @@ import csv
 import io
 
 from hwplan.app.reports.model import Snapshot
+from hwplan.core.tableio import neutralise_cell
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LEADING_COLUMNS = ("rank", "device", "device_kind", "count", "device_count", "precision", "batch_size", "throughput",
                    "throughput_unit", "low", "high", "basis", "latency_p99_s", "power_kw", "usd_per_month",
                    "usd_per_month_cloud", "usd_per_month_owned", "usd_per_million_units", "energy_kwh_per_month",
@@ -23,8 +23,7 @@ def neutralise(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value) if isinstance(value, float) else str(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return str(neutralise_cell(str(value)))  # the one rule every CSV hwplan writes follows
 
 
 def setup_rows(snap: Snapshot) -> list[dict]:

@@ -6,6 +6,14 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+MAX_ID_CHARS = 100  # longer than any id: no similarity search (its cost grows with the input's length)
+
+
+def short(value: object, limit: int = 60) -> str:
+    """A value as echoed back in a message: one line, at most `limit` characters."""
+    s = str(value).replace("\n", "\\n").replace("\r", "\\r")
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
 
 class HwplanError(Exception):
     """Root of every error hwplan raises on purpose. The CLI prints it and exits 2."""
@@ -61,7 +69,8 @@ class UnknownIdError(HwplanError):
             else ""
         )
         every = f" (known: {', '.join(known)})" if 0 < len(known) <= self.LIST_AT_MOST else ""
-        super().__init__(f"{what} '{given}' {why or 'is not known'}{hint}{every}")
+        too_long = f" (it is {len(given):,} characters long)" if len(given) > MAX_ID_CHARS else ""
+        super().__init__(f"{what} '{short(given)}'{too_long} {why or 'is not known'}{hint}{every}")
 
 
 class StoreError(HwplanError):
@@ -76,6 +85,8 @@ def closest(given: str, known: Iterable[str], n: int = 3) -> list[str]:
     not `nvidia-a10`) and reads the usual typos of digits (O for 0, l or I for 1).
     """
     known = sorted(set(known))
+    if len(str(given)) > MAX_ID_CHARS:  # no id is this long; the search would cost seconds per megabyte
+        return []
     g = "-".join(str(given).lower().replace("_", " ").split())
     if not g:
         return []

@@ -11,9 +11,9 @@ import pandas as pd
 
 from hwplan.core import paths
 from hwplan.core.catalog import load_catalog, load_workloads
-from hwplan.core.errors import Problem, ValidationError
+from hwplan.core.errors import HwplanError, Problem, ValidationError
 from hwplan.core.store import AddResult, Store
-from hwplan.core.tableio import DEFAULT_MAX_BYTES, LoadedTable, load_file
+from hwplan.core.tableio import ImportLimits, LoadedTable, load_file
 
 
 @dataclass
@@ -35,21 +35,34 @@ class ImportReport:
         }
 
 
-def load_inputs(items: Sequence[tuple[str, bytes | None, Path | None]], max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
-    """Read and validate each (name, bytes, path) input without storing anything."""
+UPLOAD = "upload"  # the source of every row a person imports; only `--as-published --citation` stores published rows
+
+
+def load_inputs(items: Sequence[tuple[str, bytes | None, Path | None]], max_bytes: int | None = None,
+                limits: ImportLimits | None = None, source: str | None = None, citation: str | None = None
+                ) -> ImportReport:
+    """Read and validate each (name, bytes, path) input without storing anything, each within `limits`."""
     known_wl = set(load_workloads().index)
     known_dev = set(load_catalog().index)
     report = ImportReport()
     for name, data, path in items:
-        report.files.append(load_file(name, data=data, path=path, max_bytes=max_bytes,
-                                      known_workloads=known_wl, known_devices=known_dev))
+        report.files.append(load_file(name, data=data, path=path, max_bytes=max_bytes, limits=limits, source=source,
+                                      citation=citation, known_workloads=known_wl, known_devices=known_dev))
     return report
 
 
 def import_into(store: Store, items: Sequence[tuple[str, bytes | None, Path | None]],
-                max_bytes: int = DEFAULT_MAX_BYTES, source_override: str | None = None) -> ImportReport:
-    """Validate every input; store all rows in one transaction only if none has a problem."""
-    report = load_inputs(items, max_bytes)
+                max_bytes: int | None = None, source_override: str | None = UPLOAD, citation: str | None = None,
+                limits: ImportLimits | None = None) -> ImportReport:
+    """Validate every input; store all rows in one transaction only if none has a problem.
+
+    The server, not the file, says where rows come from: `source_override` (by default `upload`) replaces whatever
+    the file's `source` column says, so an upload cannot pass its rows off as published results. Storing published
+    rows takes `source_override="published"` and a `citation`, which fills `source_ref` where a row has none. Only
+    the shipped-data seeding passes None (its files are the project's own)."""
+    if source_override == "published" and not (citation and citation.strip()):
+        raise HwplanError("published rows need a citation: give --citation \"<URL or reference>\" with --as-published")
+    report = load_inputs(items, max_bytes, limits, source=source_override, citation=citation)
     if report.problems:
         raise ValidationError(report.problems, f"{len(report.problems)} problem(s) found; nothing was imported")
     frames = [f.rows for f in report.files if len(f.rows)]
@@ -57,20 +70,19 @@ def import_into(store: Store, items: Sequence[tuple[str, bytes | None, Path | No
         report.result = AddResult(0, 0)
         return report
     rows = pd.concat(frames, ignore_index=True)
-    if source_override:
-        rows["source"] = source_override
     report.result = store.add_measurements(rows, validated=True)
     return report
 
 
-def import_paths(store: Store, files: list[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
+def import_paths(store: Store, files: list[str | Path], max_bytes: int | None = None, source_override: str = UPLOAD,
+                 citation: str | None = None, limits: ImportLimits | None = None) -> ImportReport:
     items = []
     for f in files:
         p = Path(f)
         if not p.is_file():
             raise ValidationError([_missing(p)], "nothing was imported")
         items.append((p.name if len(files) == 1 else str(p), None, p))
-    return import_into(store, items, max_bytes)
+    return import_into(store, items, max_bytes, source_override=source_override, citation=citation, limits=limits)
 
 
 def _missing(p: Path):
@@ -87,6 +99,7 @@ def seed_store(store: Store, force: bool = False) -> AddResult | None:
     version = digest.hexdigest()[:16]
     if not force and store.get_meta("seeded_data_version") == version:
         return None
-    report = import_into(store, [(p.name, None, p) for p in files], max_bytes=1 << 31)
+    big = ImportLimits(max_bytes=1 << 31, max_decompressed_bytes=1 << 31, max_rows=10_000_000)
+    report = import_into(store, [(p.name, None, p) for p in files], source_override=None, limits=big)
     store.set_meta("seeded_data_version", version)
     return report.result

@@ -12,15 +12,16 @@ anything else is asked. That keeps `hwplan plan` quick; every read and write sti
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, unquote
 
 import pandas as pd
@@ -31,6 +32,8 @@ from hwplan.core.schema import COLUMN_NAMES, COLUMNS_BY_NAME, KEY_COLUMNS, KEY_C
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+
+T = TypeVar("T")
 
 SCHEMA_REVISION = "0003"  # the newest migration in hwplan/core/migrations/versions (a test checks they agree)
 BASELINE_REVISION = "0001"  # the schema hwplan 0.1.0 wrote, without Alembic's version table
@@ -73,6 +76,35 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.close()
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0][:300] if text else exc.__class__.__name__
+
+
+def _retrying(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a store operation; when the connection was lost, once more on a fresh one (every write is one
+    transaction, so a retried write stores its rows once), then a StoreError that says so. Any other database
+    error becomes a StoreError naming the store, never a traceback."""
+
+    @functools.wraps(method)
+    def run(self: Store, *args: Any, **kwargs: Any) -> T:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        for attempt in (1, 2):
+            try:
+                return method(self, *args, **kwargs)
+            except SQLAlchemyError as exc:
+                if not self._is_disconnect(exc):
+                    raise StoreError(f"the store at {self.describe()} failed: {_first_line(exc)}") from exc
+                if attempt == 2:
+                    raise self._lost(exc) from exc
+                if self.engine is not None:
+                    self.engine.dispose()  # drop every pooled connection: they all went with the server
+        raise AssertionError("unreachable")
+
+    return run
+
+
 class Store:
     """A handle on one results store. `Store.open(url)` connects and brings the schema up to date."""
 
@@ -97,17 +129,56 @@ class Store:
         return sqlite3.connect(sqlite_readonly_uri(self._sqlite_file), uri=True, timeout=60)
 
     @classmethod
-    def open(cls, url: str | None = None) -> Store:
+    def open(cls, url: str | None = None, writes: bool = False) -> Store:
+        """Connect and bring the schema up to date. `writes`: the caller means to store something, so a store that
+        keeps nothing once the process ends (an in-memory SQLite database) is refused."""
         store = cls(paths.as_db_url(url) if url else paths.default_db_url())
+        if writes and store.is_transient():
+            raise StoreError(f"--db {store.describe()} is an in-memory SQLite database: what this command stores would "
+                             "be gone when it ends; give a file (--db results.db or sqlite:////abs/path/results.db) or a "
+                             "PostgreSQL URL")
         store.connect()
         return store
 
+    def is_transient(self) -> bool:
+        """True for a SQLite URL without a file (sqlite://, sqlite:///, sqlite:///:memory:, mode=memory)."""
+        if not self.url.startswith("sqlite"):
+            return False
+        return self._sqlite_file is None or "mode=memory" in self.url or str(self._sqlite_file).startswith(":memory:")
+
     def connect(self) -> Store:
-        if self._sqlite_file is not None and self._sqlite_file.is_file() and self._lite_revision() == SCHEMA_REVISION:
-            self._light = True
-            return self
+        if self._sqlite_file is not None and self._sqlite_file.is_file():
+            self._check_sqlite_file()
+            if self._lite_revision() == SCHEMA_REVISION:
+                self._light = True
+                return self
         self._engine()
         return self
+
+    def _check_sqlite_file(self) -> None:
+        """Refuse a file that is not a SQLite database, or a SQLite database that is not an hwplan store, before
+        anything is written to it."""
+        assert self._sqlite_file is not None
+        with open(self._sqlite_file, "rb") as f:
+            head = f.read(16)
+        if head and head != b"SQLite format 3\x00":
+            raise StoreError(f"{self._sqlite_file} is not a SQLite database (is it the right file?); give an hwplan "
+                             "store with --db, or a new file name to create one")
+        if not head:
+            return  # an empty file: SQLite makes a new database in it
+        try:
+            con = self._read_only()
+            try:
+                names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                con.close()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self._sqlite_file} could not be read as a SQLite database ({exc}); is it damaged? "
+                             "Restore it from a backup, or give another --db") from None
+        if names and not names & {"measurements", "alembic_version"}:
+            shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+            raise StoreError(f"{self._sqlite_file} is a SQLite database of something else (tables: {shown}), not an "
+                             "hwplan store; give another --db, or a new file name to create one")
 
     # ---- engine and schema ----------------------------------------------------------------
 
@@ -123,6 +194,8 @@ class Store:
                 self._sqlite_file.parent.mkdir(parents=True, exist_ok=True)
             if self.url.startswith("sqlite"):
                 kwargs["connect_args"] = {"timeout": 60}
+            else:
+                kwargs["pool_pre_ping"] = True  # a connection the server dropped (restart, idle timeout) is replaced
             engine = sa.create_engine(self.url, future=True, **kwargs)
             if engine.dialect.name == "sqlite":
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
@@ -130,7 +203,14 @@ class Store:
                 self._migrate(engine)
         except StoreError:
             raise
-        except (SQLAlchemyError, ImportError, OSError) as exc:
+        except SQLAlchemyError as exc:
+            if self._is_disconnect(exc):
+                raise StoreError(f"cannot reach the store at {self.describe()} (is PostgreSQL running, and "
+                                 f"the URL right? check --db / HWPLAN_DB): {_first_line(exc)}") from exc
+            raise StoreError(f"cannot open the results store {self.describe()}: {exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0]} (check --db / HWPLAN_DB; a plain path means a SQLite file)"
+                             ) from exc
+        except (ImportError, OSError) as exc:
             raise StoreError(f"cannot open the results store {self.describe()}: {exc.__class__.__name__}: "
                              f"{str(exc).splitlines()[0]} (check --db / HWPLAN_DB; a plain path means a SQLite file)"
                              ) from exc
@@ -181,9 +261,11 @@ class Store:
                 cfg.attributes["connection"] = conn
                 known = _revisions(cfg)
                 if current is not None and current not in known:
-                    raise StoreError(f"the results store {self.describe()} has schema revision {current}, which this "
-                                     f"hwplan does not know (it knows {', '.join(known)}): it was written by a newer "
-                                     "release; upgrade hwplan, or use another --db")
+                    from hwplan import __version__
+
+                    raise StoreError(f"the results store {self.describe()} has schema revision {current}, which hwplan "
+                                     f"{__version__} does not know (it knows {', '.join(sorted(known))}): it was written "
+                                     "by a newer release; upgrade hwplan (pip install -U hwplan), or use another --db")
                 if current is None and sa.inspect(conn).has_table("measurements"):
                     command.stamp(cfg, BASELINE_REVISION)
                 command.upgrade(cfg, SCHEMA_REVISION)
@@ -209,6 +291,7 @@ class Store:
             return None
         return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
+    @_retrying
     def revision(self) -> str | None:
         """The schema revision the store is at (SCHEMA_REVISION once opened)."""
         if self._light and self.engine is None:
@@ -233,8 +316,22 @@ class Store:
         if self.engine is not None:
             self.engine.dispose()
 
+    def _is_disconnect(self, exc: BaseException) -> bool:
+        """A connection the server dropped or refused (PostgreSQL restarted, network gone), not a bad query.
+        SQLite's OperationalError (a busy or read-only file) is no disconnect."""
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        if not isinstance(exc, DBAPIError):
+            return False
+        return bool(exc.connection_invalidated) or (isinstance(exc, OperationalError) and not self.url.startswith("sqlite"))
+
+    def _lost(self, exc: BaseException) -> StoreError:
+        return StoreError(f"lost the connection to the store at {self.describe()} (is PostgreSQL running?); tried "
+                          f"twice: {_first_line(exc)}")
+
     # ---- measurements -------------------------------------------------------------------
 
+    @_retrying
     def add_measurements(self, df: pd.DataFrame, validated: bool = False, file: str = "<rows>") -> AddResult:
         """Store rows all-or-nothing; rows already stored are counted, not stored again."""
         from sqlalchemy.exc import SQLAlchemyError
@@ -267,9 +364,12 @@ class Store:
                 if inserted:
                     self._new_data_version(conn)
         except SQLAlchemyError as exc:
+            if self._is_disconnect(exc):
+                raise  # `_retrying` tries once more on a fresh connection
             raise StoreError(f"writing to {self.describe()} failed, nothing was stored: {str(exc).splitlines()[0]}") from exc
         return AddResult(inserted, len(records) - inserted)
 
+    @_retrying
     def measurements(self, **filters: str | Iterable[str] | None) -> pd.DataFrame:
         """All stored rows, optionally filtered by column values (a value or a list of values)."""
         import sqlalchemy as sa
@@ -288,6 +388,7 @@ class Store:
             rows = conn.execute(stmt).fetchall()
         return _frame(rows)
 
+    @_retrying
     def count(self) -> int:
         import sqlalchemy as sa
 
@@ -296,6 +397,7 @@ class Store:
         with self._engine().connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(measurements)).scalar_one())
 
+    @_retrying
     def delete_run(self, run_id: str) -> int:
         from hwplan.core.tables import measurements
 
@@ -305,6 +407,7 @@ class Store:
                 self._new_data_version(conn)
             return n
 
+    @_retrying
     def data_version(self) -> str:
         """Changes whenever a write adds or removes measurement rows (any process, any client of this store):
         what a fitted model of the store's rows is keyed by. One indexed lookup."""
@@ -327,6 +430,7 @@ class Store:
 
     # ---- key/value, reports, assumption sets ---------------------------------------------
 
+    @_retrying
     def get_meta(self, key: str) -> str | None:
         if self._light and self.engine is None:
             try:
@@ -345,12 +449,14 @@ class Store:
         with self._engine().connect() as conn:
             return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
 
+    @_retrying
     def set_meta(self, key: str, value: str) -> None:
         from hwplan.core.tables import upsert_meta
 
         with self._engine().begin() as conn:
             conn.execute(upsert_meta(conn.engine, key, value))
 
+    @_retrying
     def put_report(self, report_id: str, title: str, author: str, created_at: str, payload: dict) -> None:
         from hwplan.core.tables import reports
 
@@ -358,6 +464,7 @@ class Store:
             conn.execute(reports.insert().values(id=report_id, title=title, author=author, created_at=created_at,
                                                  payload=json.dumps(payload, default=str)))
 
+    @_retrying
     def get_report(self, report_id: str) -> dict | None:
         import sqlalchemy as sa
 
@@ -371,6 +478,7 @@ class Store:
         out["payload"] = json.loads(out["payload"])
         return out
 
+    @_retrying
     def list_reports(self) -> pd.DataFrame:
         import sqlalchemy as sa
 
@@ -381,12 +489,14 @@ class Store:
                                 .order_by(reports.c.created_at.desc())).mappings().all()
         return pd.DataFrame(rows, columns=["id", "title", "author", "created_at"])
 
+    @_retrying
     def delete_report(self, report_id: str) -> bool:
         from hwplan.core.tables import reports
 
         with self._engine().begin() as conn:
             return conn.execute(reports.delete().where(reports.c.id == str(report_id))).rowcount > 0
 
+    @_retrying
     def put_assumptions(self, name: str, created_at: str, payload: dict) -> None:
         from hwplan.core.tables import assumption_sets
 
@@ -394,6 +504,7 @@ class Store:
             conn.execute(assumption_sets.delete().where(assumption_sets.c.name == name))
             conn.execute(assumption_sets.insert().values(name=name, created_at=created_at, payload=json.dumps(payload)))
 
+    @_retrying
     def get_assumptions(self, name: str) -> dict | None:
         import sqlalchemy as sa
 
@@ -403,6 +514,7 @@ class Store:
             raw = conn.execute(sa.select(assumption_sets.c.payload).where(assumption_sets.c.name == name)).scalar_one_or_none()
         return None if raw is None else json.loads(raw)
 
+    @_retrying
     def list_assumptions(self) -> list[str]:
         import sqlalchemy as sa
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from hwplan.core.errors import Problem, closest
+from hwplan.core.errors import MAX_ID_CHARS, Problem, closest
 from hwplan.core.vocab import MEASURED_ENERGY_METHODS, SOURCES
 
 Message = Callable[[Any, int], str]  # (the cell's raw value, its position) -> what is wrong
@@ -270,6 +270,8 @@ def measurement_rules(clean: pd.DataFrame, raw_throughput_blank: np.ndarray, kno
         wl = clean["workload"].astype("string").fillna("")
 
         def workload_message(v, i):
+            if len(wl.iloc[i]) > MAX_ID_CHARS:
+                return f"is {len(wl.iloc[i]):,} characters long ('{short(wl.iloc[i], 40)}')"
             sug = closest(wl.iloc[i], known_workloads)
             return f"'{short(wl.iloc[i])}' is not a known workload" + (
                 f"; did you mean {', '.join(repr(s) for s in sug)}?" if sug else "")
@@ -279,6 +281,8 @@ def measurement_rules(clean: pd.DataFrame, raw_throughput_blank: np.ndarray, kno
         dev = clean["device"].astype("string").fillna("")
 
         def device_message(v, i):
+            if len(dev.iloc[i]) > MAX_ID_CHARS:
+                return f"is {len(dev.iloc[i]):,} characters long ('{short(dev.iloc[i], 40)}')"
             sug = closest(dev.iloc[i], known_devices)
             return f"'{short(dev.iloc[i])}' is not in the catalog" + (
                 f"; did you mean {', '.join(repr(s) for s in sug)}?" if sug else "")

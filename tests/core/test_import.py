@@ -76,7 +76,8 @@ def test_published_table_reports_mapped_and_left_out(tmp_path, capsys):
     ref = tmp_path / "published_results.csv"
     raw = pd.read_csv(paths.RAW_MLPERF_CSV, dtype=str, keep_default_na=False)
     raw.to_csv(ref, index=False)
-    code = main(["import", str(ref), "--db", str(tmp_path / "s.db"), "--json"])
+    code = main(["import", str(ref), "--db", str(tmp_path / "s.db"), "--json", "--as-published", "--citation",
+                 "https://mlcommons.org/benchmarks/inference-datacenter/"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     f = out["files"][0]

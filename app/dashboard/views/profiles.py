@@ -7,6 +7,7 @@ import streamlit as st
 
 from hwplan.app.dashboard import charts, data, upload
 from hwplan.core import fmt
+from hwplan.core.tableio import write_table
 
 ENERGY_BASIS = {
     "nvml": "measured on the device (NVIDIA NVML)",
@@ -50,7 +51,7 @@ def _upload_section(url: str) -> None:
         st.dataframe(outcome.problems, hide_index=True, width="stretch",
                      column_config={"row": st.column_config.NumberColumn("row", help="line in a CSV (header = 1), "
                                                                          "record in JSON/Parquet; 0 = the whole file")})
-        st.download_button("Download the problems (CSV)", outcome.problems.to_csv(index=False).encode(),
+        st.download_button("Download the problems (CSV)", write_table(outcome.problems, "csv", None),
                            file_name="upload-problems.csv", mime="text/csv")
 
 
@@ -111,7 +112,7 @@ def _browse(url: str) -> None:
         "basis": st.column_config.TextColumn("basis", width="medium"),
         "source_ref": st.column_config.TextColumn("reference", width="medium"),
     })
-    st.download_button("Download these rows (CSV)", view.to_csv(index=False).encode(), file_name="hwplan-results.csv",
+    st.download_button("Download these rows (CSV)", write_table(view, "csv", None), file_name="hwplan-results.csv",
                        mime="text/csv", icon=":material/download:")
     st.plotly_chart(charts.source_counts_chart(view), key="source_counts")
 
