@@ -9,17 +9,22 @@ keyed by the store's data version: the dashboard keeps no copy of it.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import warmup
 from hwplan.core import catalog as tables
 from hwplan.core import paths
 from hwplan.core.ingest import seed_store
 from hwplan.core.store import Store
 from hwplan.costmodel.cache import DEFAULT
+
+
+# Held by `hwplan app`'s warm-up thread (app/dashboard/warmup.py) while it seeds the store and loads the model;
+# the loaders below take it too, so a page opened early waits for that work instead of repeating it beside it.
+WARM_LOCK = threading.RLock()
 
 
 def store_url() -> str:
@@ -36,7 +41,7 @@ def get_store(url: str):
 def ensure_seeded(url: str, data_version: str) -> dict:
     """Seed the store from data/ once per data version; returns what happened."""
     t0 = time.perf_counter()
-    with warmup.LOCK:  # `hwplan app` may be seeding in its warm-up thread: wait for it, do not seed beside it
+    with WARM_LOCK:  # `hwplan app` may be seeding in its warm-up thread: wait for it, do not seed beside it
         res = seed_store(get_store(url))
     return {"inserted": res.inserted if res else 0, "already": res is None, "seconds": time.perf_counter() - t0}
 
@@ -96,7 +101,7 @@ def model(url: str | None = None):
     key = (url, store.data_version())
     if st.session_state.get("_model_key") == key:
         return DEFAULT.get(store, seed=False)
-    with st.spinner("Fitting the performance models on all stored results…"), warmup.LOCK:
+    with st.spinner("Fitting the performance models on all stored results…"), WARM_LOCK:
         m = DEFAULT.get(store, seed=False)
     st.session_state["_model_key"] = key
     return m

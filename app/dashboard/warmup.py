@@ -1,7 +1,7 @@
 """Work the first page needs, done once per server process while the server starts.
 
 `warm(url)` imports the views, opens and seeds the store and loads the fitted model into the cost model's
-memory cache. The dashboard's own loaders take `LOCK` too, so a browser that connects early waits for the
+memory cache. The dashboard's own loaders take `data.WARM_LOCK` too, so a browser that connects early waits for the
 warm-up instead of doing the same work a second time beside it.
 """
 
@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 
-LOCK = threading.RLock()
 DONE = threading.Event()
 _LOG = logging.getLogger("hwplan.warmup")
 TIMINGS: dict[str, float] = {}
@@ -20,8 +19,10 @@ TIMINGS: dict[str, float] = {}
 def warm(url: str) -> None:
     """Never raises: a failure here is met again, and reported, by the page that needs the same thing."""
     try:
-        with LOCK:
-            t0 = time.perf_counter()
+        t0 = time.perf_counter()
+        from hwplan.app.dashboard import data
+
+        with data.WARM_LOCK:
             from hwplan.app.dashboard import views  # noqa: F401  (the views' imports: pandas, plotly, cost model)
             from hwplan.app.dashboard.views import catalog, compare, plan, profiles, reports  # noqa: F401
             from hwplan.core.ingest import seed_store
@@ -37,7 +38,7 @@ def warm(url: str) -> None:
                 TIMINGS["model_s"] = time.perf_counter() - t0
             finally:
                 store.close()
-    except Exception:  # noqa: BLE001
+    except Exception:
         _LOG.exception("warm-up failed (the first page will retry and report it)")
     finally:
         DONE.set()
