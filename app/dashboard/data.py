@@ -21,7 +21,6 @@ from hwplan.core.ingest import seed_store
 from hwplan.core.store import Store
 from hwplan.costmodel.cache import DEFAULT
 
-
 # Held by `hwplan app`'s warm-up thread (app/dashboard/warmup.py) while it seeds the store and loads the model;
 # the loaders below take it too, so a page opened early waits for that work instead of repeating it beside it.
 WARM_LOCK = threading.RLock()
