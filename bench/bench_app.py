@@ -28,6 +28,10 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tests.app.conftest import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E402
 
 CHART_JS = "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 1"
+TEXT_JS = "() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some(e => e.innerText.startsWith('server time'))"
+
+
+FULL: list[float] = []  # server start -> the ranking's text shown (its 'server time' caption), per start
 
 
 def cold_start(browser, cache: str, tmp: Path, i: int, db: str | None = None) -> float:
@@ -37,6 +41,8 @@ def cold_start(browser, cache: str, tmp: Path, i: int, db: str | None = None) ->
     try:
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.goto(srv.url + "/")
+        page.wait_for_function(TEXT_JS, timeout=120_000)
+        FULL.append(time.perf_counter() - t0)
         page.wait_for_function(CHART_JS, timeout=120_000)
         took = time.perf_counter() - t0
         page.close()
@@ -82,6 +88,7 @@ def main() -> int:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         first = cold_start(browser, cache, tmp, 0)  # empty model cache: includes the fit
         restarts = [cold_start(browser, cache, tmp, 0, db=str(tmp / "cold-0.db")) for _ in range(5)]
+        full_restarts = FULL[1:6]
         colds = [cold_start(browser, cache, tmp, i) for i in range(1, 6)]
         server_ms, browser_ms = constraint_changes(browser, cache, tmp)
         browser.close()
@@ -89,6 +96,8 @@ def main() -> int:
         "first_start_with_fit_s": round(first, 2),
         "restart_to_plan_chart_s": {"median": round(statistics.median(restarts), 2),
                                     "runs": [round(c, 2) for c in restarts]},
+        "restart_to_ranking_text_s": {"median": round(statistics.median(full_restarts), 2),
+                                            "runs": [round(c, 2) for c in full_restarts]},
         "fresh_store_start_to_plan_chart_s": {"median": round(statistics.median(colds), 2),
                                               "runs": [round(c, 2) for c in colds]},
         "constraint_change_server_ms": {"median": statistics.median(server_ms), "max": max(server_ms), "runs": server_ms},
@@ -103,6 +112,8 @@ def main() -> int:
     print(f"| first start, empty model cache (seed + fit) → Plan chart | {res['first_start_with_fit_s']} s | 1 | – |")
     print(f"| restart → Plan chart (the user's store, model cache warm) | {res['restart_to_plan_chart_s']['median']} s | "
           f"{res['restart_to_plan_chart_s']['runs']} | ≤ 3 s |")
+    print(f"| restart → the ranking's text shown (before the charts) | {res['restart_to_ranking_text_s']['median']} s | "
+          f"{res['restart_to_ranking_text_s']['runs']} | – |")
     print(f"| start on a fresh store → Plan chart (seeding included) | "
           f"{res['fresh_store_start_to_plan_chart_s']['median']} s | {res['fresh_store_start_to_plan_chart_s']['runs']} | – |")
     print(f"| constraint change → ranking, server time | {res['constraint_change_server_ms']['median']:.0f} ms | "

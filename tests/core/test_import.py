@@ -182,3 +182,17 @@ def test_shipped_serving_rows_are_what_the_raw_serving_tables_map_to():
     assert len(set(row_keys(rows))) == len(rows)
     assert rows["request_rate_per_s"].notna().sum() == 60  # TensorRT-LLM 0.14's online table: offered loads
     assert not rows["notes"].astype(str).str.contains(r"MLPerf Inference v[4-9]|ML\.ENERGY", regex=True).any()
+
+
+def test_stores_holding_only_the_shipped_rows_share_a_data_version_and_an_upload_changes_it(tmp_path):
+    """The fitted-model cache is keyed by the data version: a fresh store seeded from the shipped data reuses the
+    model of any other such store, and a store with anything more gets its own."""
+    from hwplan.core.ingest import seed_store
+
+    a, b = Store.open(str(tmp_path / "a.db")), Store.open(str(tmp_path / "b.db"))
+    seed_store(a)
+    seed_store(b)
+    assert a.data_version() == b.data_version()
+    row = a.measurements().head(1).assign(run_id="upload-1", throughput=123.0)
+    a.add_measurements(row)
+    assert a.data_version() != b.data_version()
