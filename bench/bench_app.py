@@ -28,7 +28,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tests.app.conftest import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E402
 
 CHART_JS = "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 1"
-TEXT_JS = "() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some(e => e.innerText.startsWith('server time'))"
+TEXT_JS = ("() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
+           ".some(e => e.innerText.startsWith('server time'))")
 
 
 FULL: list[float] = []  # server start -> the ranking's text shown (its 'server time' caption), per start
