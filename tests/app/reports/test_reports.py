@@ -14,13 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwplan.app.reports import snapshot as snapmod
-from hwplan.app.reports.csvout import FORMULA_START, neutralise, render_csv
+from hwplan.app.reports.csvout import neutralise, render_csv
 from hwplan.app.reports.html import PLOTLYJS_BEGIN, PLOTLYJS_END, plotly_js, render_html
 from hwplan.app.reports.markdown import render_markdown
 from hwplan.app.reports.snapshot import Snapshot, build_snapshot, is_valid_id, load_report, new_report_id, save_report
 from hwplan.core import paths
 from hwplan.core.catalog import load_catalog
 from hwplan.core.store import Store
+from hwplan.core.tableio import FORMULA_START
 from tests.conftest import make_rows
 
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
