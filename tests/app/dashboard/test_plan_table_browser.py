@@ -14,7 +14,7 @@ import pytest
 
 from hwplan.app.dashboard import state
 from hwplan.core.store import Store
-from tests.app.conftest import CHROMIUM_ARGS, AppServer, chromium_path
+from tests.app.conftest import AppServer
 from tests.app.dashboard.browsing import best, settle, wait_text
 
 pytestmark = pytest.mark.browser
@@ -40,18 +40,6 @@ def server(tmp_path_factory, model_cache):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def wide(server):
-    playwright = pytest.importorskip("playwright.sync_api")
-    exe = chromium_path()
-    if exe is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def open_plan(browser, url: str):
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.goto(url)
@@ -61,8 +49,8 @@ def open_plan(browser, url: str):
 
 
 @pytest.mark.parametrize("kind", list(PLANS))
-def test_ranked_table_fits_1400px_and_reads(server, wide, kind, tmp_path):
-    page = open_plan(wide, f"{server.url}/?{PLANS[kind]}")
+def test_ranked_table_fits_1400px_and_reads(server, browser, kind, tmp_path):
+    page = open_plan(browser, f"{server.url}/?{PLANS[kind]}")
     tables = page.evaluate(TABLE_JS)
     assert tables, "no ranked table drawn"
     for t in tables:
@@ -77,20 +65,20 @@ def test_ranked_table_fits_1400px_and_reads(server, wide, kind, tmp_path):
     page.context.close()
 
 
-def test_deep_link_with_an_assumption_set_reproduces_the_plan(server, wide):
+def test_deep_link_with_an_assumption_set_reproduces_the_plan(server, browser):
     h = state.assumptions_hash(SET)
     url = f"{server.url}/?{PLANS['serving']}&assumptions=team&ah={h}"
-    first = open_plan(wide, url)
+    first = open_plan(browser, url)
     wait_text(first, "set 'team'")
     shown, table = best(first), first.evaluate(TABLE_JS)[0]["cells"]
     link = first.url
     assert "assumptions=team" in link and f"ah={h}" in link  # the page writes the set back into its URL
     assert not first.get_by_text("changed since this link was made").count()
     first.context.close()
-    again = open_plan(wide, link)
+    again = open_plan(browser, link)
     wait_text(again, "set 'team'")
     assert best(again) == shown and again.evaluate(TABLE_JS)[0]["cells"] == table
     again.context.close()
-    stale = open_plan(wide, f"{server.url}/?{PLANS['serving']}&assumptions=team&ah=000000000000")
+    stale = open_plan(browser, f"{server.url}/?{PLANS['serving']}&assumptions=team&ah=000000000000")
     wait_text(stale, "changed since this link was made")
     stale.context.close()
