@@ -26,16 +26,17 @@ from urllib.parse import quote, unquote
 
 import pandas as pd
 
-from hwplan.core import paths
-from hwplan.core.errors import StoreError, ValidationError
-from hwplan.core.schema import COLUMN_NAMES, COLUMNS_BY_NAME, KEY_COLUMNS, KEY_COLUMNS_ADDED, validate_measurements
+from hwplan.core import accounts, paths
+from hwplan.core.accounts import LOCAL, User
+from hwplan.core.errors import HwplanError, StoreError, ValidationError
+from hwplan.core.schema import COLUMN_NAMES, COLUMNS_BY_NAME, KEY_COLUMNS, KEY_COLUMNS_ADDED, utc_now_iso, validate_measurements
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
 T = TypeVar("T")
 
-SCHEMA_REVISION = "0003"  # the newest migration in hwplan/core/migrations/versions (a test checks they agree)
+SCHEMA_REVISION = "0004"  # the newest migration in hwplan/core/migrations/versions (a test checks they agree)
 BASELINE_REVISION = "0001"  # the schema hwplan 0.1.0 wrote, without Alembic's version table
 DATA_VERSION_KEY = "data_version"
 _MIGRATION_LOCK = 0x687770_6C616E  # PostgreSQL advisory lock key ("hwplan")
@@ -332,8 +333,11 @@ class Store:
     # ---- measurements -------------------------------------------------------------------
 
     @_retrying
-    def add_measurements(self, df: pd.DataFrame, validated: bool = False, file: str = "<rows>") -> AddResult:
-        """Store rows all-or-nothing; rows already stored are counted, not stored again."""
+    def add_measurements(self, df: pd.DataFrame, validated: bool = False, file: str = "<rows>",
+                         actor: User | None = None) -> AddResult:
+        """Store rows all-or-nothing; rows already stored are counted, not stored again. `actor`: the user who
+        uploads them (checked against their role, recorded on each row and in the audit, in the same transaction);
+        None for the store's own seeding and profiling."""
         from sqlalchemy.exc import SQLAlchemyError
 
         from hwplan.core import tables as t
@@ -342,11 +346,17 @@ class Store:
             df, problems = validate_measurements(df, file)
             if problems:
                 raise ValidationError(problems)
+        if actor is not None:
+            accounts.require(actor, accounts.CREATE, "upload results")
+            if "source" in df and (df["source"].astype("string") == "published").any():
+                accounts.require(actor, accounts.IMPORT_PUBLISHED, "store rows as published results")
         if df.empty:
             return AddResult(0, 0)
         df = df.reset_index(drop=True)
         keys = row_keys(df)
         records = _records(df, keys)
+        for r in records:
+            r["uploaded_by"] = None if actor is None else actor.name
         # Duplicates inside the same batch count as duplicates too.
         unique: dict[str, dict] = {}
         for r in records:
@@ -363,6 +373,10 @@ class Store:
                     inserted += len(res.fetchall())
                 if inserted:
                     self._new_data_version(conn)
+                if actor is not None:
+                    runs = ", ".join(sorted({str(r["run_id"]) for r in batch}))[:500]
+                    _audit(conn, actor, "create", "upload", runs or file,
+                           f"{inserted} new row(s), {len(records) - inserted} already stored, from {file}")
         except SQLAlchemyError as exc:
             if self._is_disconnect(exc):
                 raise  # `_retrying` tries once more on a fresh connection
@@ -457,12 +471,17 @@ class Store:
             conn.execute(upsert_meta(conn.engine, key, value))
 
     @_retrying
-    def put_report(self, report_id: str, title: str, author: str, created_at: str, payload: dict) -> None:
+    def put_report(self, report_id: str, title: str, author: str, created_at: str, payload: dict,
+                   actor: User = LOCAL, shared: bool = False) -> None:
+        """Save a report owned by `actor` (who must be allowed to create), `shared` with the team or not."""
         from hwplan.core.tables import reports
 
+        accounts.require(actor, accounts.CREATE, "save a report")
         with self._engine().begin() as conn:
             conn.execute(reports.insert().values(id=report_id, title=title, author=author, created_at=created_at,
-                                                 payload=json.dumps(payload, default=str)))
+                                                 payload=json.dumps(payload, default=str), owner=actor.name,
+                                                 shared=bool(shared)))
+            _audit(conn, actor, "create", "report", report_id, f"title {title!r}" + (", shared" if shared else ""))
 
     @_retrying
     def get_report(self, report_id: str) -> dict | None:
@@ -476,33 +495,78 @@ class Store:
             return None
         out = dict(row)
         out["payload"] = json.loads(out["payload"])
+        out["shared"] = bool(out["shared"])
         return out
 
+    def may_read_report(self, report_id: str, user: User | None) -> bool:
+        """Whether `user` may open this report (False for one that is not stored)."""
+        row = self._report_owner(str(report_id))
+        return row is not None and accounts.allowed(user, accounts.READ, row[0], row[1])
+
     @_retrying
-    def list_reports(self) -> pd.DataFrame:
+    def _report_owner(self, report_id: str) -> tuple[str | None, bool] | None:
         import sqlalchemy as sa
 
         from hwplan.core.tables import reports
 
         with self._engine().connect() as conn:
-            rows = conn.execute(sa.select(reports.c.id, reports.c.title, reports.c.author, reports.c.created_at)
-                                .order_by(reports.c.created_at.desc())).mappings().all()
-        return pd.DataFrame(rows, columns=["id", "title", "author", "created_at"])
+            row = conn.execute(sa.select(reports.c.owner, reports.c.shared).where(reports.c.id == report_id)).first()
+        return None if row is None else (row[0], bool(row[1]))
 
     @_retrying
-    def delete_report(self, report_id: str) -> bool:
+    def list_reports(self, user: User | None = LOCAL) -> pd.DataFrame:
+        """The reports `user` may read, newest first: their own, the shared ones and those owned by no one (an
+        admin: all)."""
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import reports
+
+        columns = ["id", "title", "author", "created_at", "owner", "shared"]
+        stmt = sa.select(*[reports.c[c] for c in columns]).order_by(reports.c.created_at.desc())
+        if user is None:
+            return pd.DataFrame([], columns=columns)
+        if user.role != accounts.ADMIN:
+            stmt = stmt.where(sa.or_(reports.c.owner == user.name, reports.c.owner.is_(None), reports.c.shared.is_(True)))
+        with self._engine().connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        df = pd.DataFrame(rows, columns=columns)
+        df["shared"] = df["shared"].astype(bool)
+        return df
+
+    @_retrying
+    def delete_report(self, report_id: str, actor: User = LOCAL) -> bool:
+        """Delete a report; only its owner or an admin may (PermissionDenied otherwise). False: not stored."""
+        import sqlalchemy as sa
+
         from hwplan.core.tables import reports
 
         with self._engine().begin() as conn:
-            return conn.execute(reports.delete().where(reports.c.id == str(report_id))).rowcount > 0
+            row = conn.execute(sa.select(reports.c.owner, reports.c.title).where(reports.c.id == str(report_id))).first()
+            if row is None:
+                return False
+            accounts.require(actor, accounts.MODIFY, f"delete the report '{row[1]}'", owner=row[0])
+            conn.execute(reports.delete().where(reports.c.id == str(report_id)))
+            _audit(conn, actor, "delete", "report", str(report_id), f"title {row[1]!r}")
+            return True
 
     @_retrying
-    def put_assumptions(self, name: str, created_at: str, payload: dict) -> None:
+    def put_assumptions(self, name: str, created_at: str, payload: dict, actor: User = LOCAL) -> None:
+        """Save an assumption set owned by `actor`; one of the same name is replaced only when `actor` may change
+        it (its owner or an admin), else PermissionDenied and nothing changes."""
+        import sqlalchemy as sa
+
         from hwplan.core.tables import assumption_sets
 
+        accounts.require(actor, accounts.CREATE, "save an assumption set")
         with self._engine().begin() as conn:
-            conn.execute(assumption_sets.delete().where(assumption_sets.c.name == name))
-            conn.execute(assumption_sets.insert().values(name=name, created_at=created_at, payload=json.dumps(payload)))
+            have = conn.execute(sa.select(assumption_sets.c.owner).where(assumption_sets.c.name == name)).first()
+            if have is not None:
+                accounts.require(actor, accounts.MODIFY, f"overwrite the assumption set '{name}' (save it under "
+                                 "another name instead)", owner=have[0])
+                conn.execute(assumption_sets.delete().where(assumption_sets.c.name == name))
+            conn.execute(assumption_sets.insert().values(name=name, created_at=created_at, payload=json.dumps(payload),
+                                                         owner=actor.name))
+            _audit(conn, actor, "update" if have is not None else "create", "assumptions", name, "")
 
     @_retrying
     def get_assumptions(self, name: str) -> dict | None:
@@ -522,6 +586,186 @@ class Store:
 
         with self._engine().connect() as conn:
             return [r[0] for r in conn.execute(sa.select(assumption_sets.c.name).order_by(assumption_sets.c.name))]
+
+    # ---- users and the audit log ---------------------------------------------------------
+
+    @_retrying
+    def add_user(self, name: str, password: str | None, role: str, actor: User = LOCAL) -> User:
+        """A new user; `password` None: one who signs in only through OIDC. A name already taken is refused."""
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import users
+
+        accounts.require(actor, accounts.MANAGE_USERS, "add users")
+        name, role = accounts.check_name(name), accounts.check_role(role)
+        hashed = None if password is None else accounts.hash_password(password)
+        with self._engine().begin() as conn:
+            if conn.execute(sa.select(users.c.name).where(users.c.name == name)).first() is not None:
+                raise HwplanError(f"a user named '{name}' already exists; choose another name, or change their role "
+                                  f"with `hwplan users set-role {name} ROLE`")
+            conn.execute(users.insert().values(name=name, password_hash=hashed, role=role, created_at=utc_now_iso()))
+            _audit(conn, actor, "create", "user", name, f"role {role}")
+        return User(name, role)
+
+    @_retrying
+    def set_role(self, name: str, role: str, actor: User = LOCAL) -> None:
+        from hwplan.core.tables import users
+
+        accounts.require(actor, accounts.MANAGE_USERS, "change roles")
+        role = accounts.check_role(role)
+        with self._engine().begin() as conn:
+            old = self._user_row(conn, name)
+            self._keep_an_admin(conn, old["name"], old["role"], role)
+            conn.execute(users.update().where(users.c.name == old["name"]).values(role=role))
+            _audit(conn, actor, "update", "user", old["name"], f"role {old['role']} -> {role}")
+
+    @_retrying
+    def set_password(self, name: str, password: str, actor: User = LOCAL) -> None:
+        from hwplan.core.tables import users
+
+        if actor.name != name:
+            accounts.require(actor, accounts.MANAGE_USERS, "change another user's password")
+        hashed = accounts.hash_password(password)
+        with self._engine().begin() as conn:
+            old = self._user_row(conn, name)
+            conn.execute(users.update().where(users.c.name == old["name"]).values(password_hash=hashed))
+            _audit(conn, actor, "update", "user", old["name"], "password changed")
+
+    @_retrying
+    def delete_user(self, name: str, actor: User = LOCAL) -> None:
+        """Delete a user (what they own stays, owned by their name). The last admin is not deleted."""
+        from hwplan.core.tables import users
+
+        accounts.require(actor, accounts.MANAGE_USERS, "delete users")
+        with self._engine().begin() as conn:
+            old = self._user_row(conn, name)
+            self._keep_an_admin(conn, old["name"], old["role"], None)
+            conn.execute(users.delete().where(users.c.name == old["name"]))
+            _audit(conn, actor, "delete", "user", old["name"], f"role {old['role']}")
+
+    @staticmethod
+    def _user_row(conn, name: str) -> dict:
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import users
+
+        row = conn.execute(sa.select(users.c.name, users.c.role).where(users.c.name == (name or "").strip())).mappings().first()
+        if row is None:
+            known = [r[0] for r in conn.execute(sa.select(users.c.name).order_by(users.c.name))]
+            from hwplan.core.errors import UnknownIdError
+
+            raise UnknownIdError("user", name, known, why="is not a user of this store (hwplan users list)")
+        return dict(row)
+
+    @staticmethod
+    def _keep_an_admin(conn, name: str, role: str, new_role: str | None) -> None:
+        """Refuse to leave a store that has users without any admin (no one could manage it from the dashboard)."""
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import users
+
+        if role != accounts.ADMIN or new_role == accounts.ADMIN:
+            return
+        admins = conn.execute(sa.select(sa.func.count()).select_from(users).where(users.c.role == accounts.ADMIN)).scalar_one()
+        if admins <= 1:
+            raise HwplanError(f"'{name}' is the store's last admin; make another user admin first "
+                              "(hwplan users set-role NAME admin)")
+
+    @_retrying
+    def get_user(self, name: str) -> User | None:
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import users
+
+        with self._engine().connect() as conn:
+            row = conn.execute(sa.select(users.c.name, users.c.role).where(users.c.name == name)).first()
+        return None if row is None else User(row[0], row[1])
+
+    @_retrying
+    def list_users(self) -> pd.DataFrame:
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import users
+
+        with self._engine().connect() as conn:
+            rows = conn.execute(sa.select(users.c.name, users.c.role, users.c.created_at,
+                                          users.c.password_hash.is_not(None).label("has_password"))
+                                .order_by(users.c.name)).mappings().all()
+        return pd.DataFrame(rows, columns=["name", "role", "created_at", "has_password"])
+
+    @_retrying
+    def has_users(self) -> bool:
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import users
+
+        with self._engine().connect() as conn:
+            return conn.execute(sa.select(users.c.name).limit(1)).first() is not None
+
+    @_retrying
+    def authenticate(self, name: str, password: str) -> User | None:
+        """The user whose name and password these are, or None (same time spent for an unknown name). Every try is
+        in the audit log: action login, or login-failed."""
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import users
+
+        name = (name or "").strip()
+        with self._engine().begin() as conn:
+            row = conn.execute(sa.select(users.c.name, users.c.role, users.c.password_hash)
+                               .where(users.c.name == name)).first()
+            if row is None:
+                accounts.dummy_verify(password)
+                ok = False
+            else:
+                ok = accounts.verify_password(password, row[2])
+            who = User(name or "(empty)", row[1] if row is not None else "")
+            _audit(conn, who, "login" if ok else "login-failed", "user", name[:200] or "(empty)",
+                   "password" if ok else ("unknown user" if row is None else "wrong password"))
+        return User(row[0], row[1]) if ok and row is not None else None
+
+    @_retrying
+    def oidc_user(self, email: str, issuer: str = "") -> User:
+        """The user of an identity the OIDC provider vouched for, by email; one not known yet becomes a viewer (an
+        admin raises their role). The sign-in is in the audit log."""
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import users
+
+        name = accounts.check_name(email).lower()
+        with self._engine().begin() as conn:
+            row = conn.execute(sa.select(users.c.name, users.c.role).where(users.c.name == name)).first()
+            user = User(name, accounts.VIEWER) if row is None else User(row[0], row[1])
+            if row is None:
+                conn.execute(users.insert().values(name=name, password_hash=None, role=accounts.VIEWER,
+                                                   created_at=utc_now_iso()))
+                _audit(conn, user, "create", "user", name,
+                       f"first OIDC sign-in{' via ' + issuer if issuer else ''}: role viewer")
+            _audit(conn, user, "login", "user", name, "oidc")
+        return user
+
+    @_retrying
+    def audit_log(self, limit: int | None = 100) -> pd.DataFrame:
+        """The newest audit rows first: at, actor, action, kind, object_id, detail."""
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import audit
+
+        cols = ["at", "actor", "action", "kind", "object_id", "detail"]
+        stmt = sa.select(*[audit.c[c] for c in cols]).order_by(audit.c.id.desc())
+        if limit is not None:
+            stmt = stmt.limit(int(limit))
+        with self._engine().connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return pd.DataFrame(rows, columns=cols)
+
+
+def _audit(conn, actor: User, action: str, kind: str, object_id: str, detail: str) -> None:
+    """One audit row, in the caller's transaction: the change and its record are stored together or not at all."""
+    from hwplan.core.tables import audit
+
+    conn.execute(audit.insert().values(at=utc_now_iso(), actor=actor.name, action=action, kind=kind,
+                                       object_id=str(object_id), detail=detail))
 
 
 def _revisions(cfg) -> list[str]:

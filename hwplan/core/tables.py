@@ -20,6 +20,7 @@ measurements = sa.Table(
     sa.Column("row_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("row_key", sa.String(64), nullable=False, unique=True),
     *[sa.Column(c.name, _SA_TYPES[c.kind], nullable=True) for c in COLUMNS_BY_NAME.values()],
+    sa.Column("uploaded_by", sa.Text, nullable=True),  # the user who uploaded the row (none: seeded, profiled, CLI)
 )
 sa.Index("ix_measurements_workload_device", measurements.c.workload, measurements.c.device)
 reports = sa.Table(
@@ -30,6 +31,8 @@ reports = sa.Table(
     sa.Column("author", sa.Text, nullable=False, default=""),
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("owner", sa.Text, nullable=True),  # the user who saved it; none: saved before accounts existed
+    sa.Column("shared", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 assumption_sets = sa.Table(
     "assumption_sets",
@@ -37,6 +40,26 @@ assumption_sets = sa.Table(
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("owner", sa.Text, nullable=True),
+)
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=True),  # none: signs in through OIDC only
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+)
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("object_id", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
 )
 meta = sa.Table(
     "meta",
