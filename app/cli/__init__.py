@@ -10,11 +10,11 @@ import argparse
 import sys
 
 from hwplan import __version__
-from hwplan.app.cli import catalog, data, measure, model, prices, report, serve
+from hwplan.app.cli import catalog, data, measure, model, prices, report, serve, users
 from hwplan.app.cli.output import error
 from hwplan.core.errors import HwplanError
 
-GROUPS = (data, catalog, measure, model, prices, report, serve)
+GROUPS = (data, catalog, measure, model, prices, report, serve, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

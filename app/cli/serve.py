@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import threading
+from pathlib import Path
 
 from hwplan.app.cli import options, output
 
@@ -19,6 +20,11 @@ def register(sub) -> None:
     p = sub.add_parser("app", help="start the dashboard (Streamlit)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1")
+    p.add_argument("--auth", choices=("auto", "none", "local", "oidc"), default="auto",
+                   help="sign-in: none (single user, only for a SQLite file on 127.0.0.1/localhost), local (accounts "
+                        "in the store: hwplan users add), oidc (Streamlit's st.login, [auth] in .streamlit/secrets.toml);"
+                        " auto (default): none where allowed and the store has no users, else oidc if configured, "
+                        "else local")
     options.db(p)
     p.set_defaults(handler=cmd_app)
 
@@ -30,6 +36,41 @@ def streamlit_flags(port: int, address: str) -> dict:
             "server_fileWatcherType": "none", "server_runOnSave": False}
 
 
+def oidc_configured(folder: Path | None = None) -> bool:
+    """Whether Streamlit's secrets (./.streamlit/secrets.toml, then ~/.streamlit/secrets.toml, as Streamlit reads
+    them) have an [auth] section, which `st.login()` needs."""
+    import tomllib
+
+    for path in ((folder or Path.cwd()) / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"):
+        try:
+            if "auth" in tomllib.loads(path.read_text(encoding="utf-8")):
+                return True
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            continue
+    return False
+
+
+def auth_mode(requested: str, url: str, address: str) -> tuple[str, str]:
+    """The sign-in mode `hwplan app` serves with (HwplanError, exit 2, where the requested one is not allowed), and
+    the store's URL as shown to people (password hidden)."""
+    from hwplan.core.accounts import choose_auth
+    from hwplan.core.store import Store
+
+    shown = Store(url).describe()
+    if requested == "none":  # refused before any connection is tried
+        choose_auth(requested, url, address, False, False, shown_url=shown)
+    store = Store.open(url)
+    try:
+        has_users = store.has_users()
+    finally:
+        store.close()
+    mode = choose_auth(requested, url, address, has_users, oidc_configured(), shown_url=shown)
+    if mode == "local" and not has_users:
+        output.error("note: the store has no users yet, so no one can sign in; add one: hwplan users add NAME --role "
+                     "admin --db STORE")
+    return mode, shown
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from importlib.resources import files
 
@@ -37,8 +78,10 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     entry = files("hwplan.app.dashboard") / "main.py"  # a file for Streamlit to run, not an import
     url = as_db_url(args.db) if args.db else default_db_url()
+    mode, shown = auth_mode(args.auth, url, args.address)
     os.environ["HWPLAN_DB"] = url  # the dashboard reads its store from here, in this process
-    output.error(f"hwplan dashboard on http://{args.address}:{args.port}  (store: {url})")
+    os.environ["HWPLAN_AUTH"] = mode  # and how it signs people in
+    output.error(f"hwplan dashboard on http://{args.address}:{args.port}  (store: {shown}; sign-in: {mode})")
 
     from streamlit.web import bootstrap
 

@@ -147,3 +147,60 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int = KE
 
 def _b64(b: bytes) -> str:
     return base64.urlsafe_b64encode(b).decode("ascii")
+
+
+# ---- how the dashboard signs people in --------------------------------------------------------------------------
+
+AUTH_MODES = ("auto", "none", "local", "oidc")
+_LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost")
+
+
+def is_loopback(address: str | None) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost); an empty address means every
+    interface, which is not."""
+    import ipaddress
+
+    if not address:
+        return False
+    if address.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_local_file_store(url: str) -> bool:
+    """A SQLite file on this machine (not a database server, not an in-memory database)."""
+    return url.startswith("sqlite") and "///" in url and not url.rstrip("/").endswith((":memory:", "sqlite:"))
+
+
+def choose_auth(requested: str, url: str, address: str | None, has_users: bool, oidc_configured: bool,
+                shown_url: str | None = None) -> str:
+    """The sign-in mode the dashboard runs with: none, local or oidc.
+
+    none (no sign-in, every visitor is the local admin) only for a SQLite file store served on a loopback address;
+    `auto` picks it there unless the store already has users, and otherwise oidc where Streamlit's [auth] secrets
+    are configured, else local accounts. Raises HwplanError when the requested mode cannot be used, saying why."""
+    if requested not in AUTH_MODES:
+        raise UnknownIdError("--auth mode", requested, AUTH_MODES)
+    single_ok = is_local_file_store(url) and is_loopback(address)
+    if requested == "auto":
+        if single_ok and not has_users:
+            return "none"
+        return "oidc" if oidc_configured else "local"
+    if requested == "none" and not single_ok:
+        why = []
+        if not is_local_file_store(url):
+            why.append(f"the store {shown_url or url} is a shared database, not a SQLite file on this machine")
+        if not is_loopback(address):
+            why.append(f"the address {address or '(all interfaces)'} can be reached from other machines")
+        raise HwplanError("--auth none (no sign-in; every visitor may change everything) is only for a SQLite file "
+                          "store served on 127.0.0.1 or localhost, and " + " and ".join(why) + "; use --auth local "
+                          "(create accounts first: hwplan users add NAME --role admin), or --auth oidc with an [auth] "
+                          "section in .streamlit/secrets.toml")
+    if requested == "oidc" and not oidc_configured:
+        raise HwplanError("--auth oidc needs Streamlit's OIDC settings: an [auth] section (redirect_uri, cookie_secret, "
+                          "client_id, client_secret, server_metadata_url) in .streamlit/secrets.toml; add it, or use "
+                          "--auth local")
+    return requested
