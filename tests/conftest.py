@@ -48,7 +48,9 @@ def _restore_main_module():
 
 @pytest.fixture(autouse=True)
 def _isolated_default_store(tmp_path, monkeypatch):
-    """No test ever touches the user's own store."""
+    """No test ever touches the user's own store; the dashboard run in-process (AppTest) serves a single user, as
+    `hwplan app` on a local file does (a test of sign-in sets HWPLAN_AUTH itself)."""
+    monkeypatch.setenv("HWPLAN_AUTH", "none")
     if "HWPLAN_DB" not in os.environ or not os.environ["HWPLAN_DB"].startswith("postgresql"):
         monkeypatch.setenv("HWPLAN_DB", str(tmp_path / "default.db"))
 

@@ -54,6 +54,7 @@ def register(sub) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from hwplan.core.accounts import LOCAL
     from hwplan.core.ingest import import_paths
     from hwplan.core.tableio import ImportLimits
 
@@ -68,7 +69,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = options.open_store(args, writes=True)
     try:
         report = import_paths(store, args.files, limits=limits,
-                              source_override="published" if args.as_published else "upload", citation=args.citation)
+                              source_override="published" if args.as_published else "upload", citation=args.citation,
+                              actor=LOCAL)  # whoever holds the store's URL acts as its admin, recorded in the audit
     except ValidationError as err:
         if args.json:
             output.emit_json({"imported": 0, "problems": [str(p) for p in err.problems]})

@@ -1,21 +1,24 @@
 """The dashboard's entry file: a router. It seeds the store once, then hands the page to a view.
 
-`?report=<id>` shows that saved report read-only instead of the normal pages.
+`?report=<id>` shows that saved report read-only instead of the normal pages. Before any page, `auth.gate()`
+asks who is there, unless the dashboard runs for a single user (`hwplan app --auth`).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from hwplan.app.dashboard import data
-from hwplan.app.dashboard.views import catalog, compare, plan, profiles, reports
+from hwplan.app.dashboard import auth, data
+from hwplan.app.dashboard.views import catalog, common, compare, plan, profiles, reports
 
 try:  # the hosted "Deploy" button means nothing for a local planner
     st.set_option("client.toolbarMode", "viewer")
 except Exception:
     pass
-st.set_page_config(page_title="hwplan: capacity planner for AI hardware", page_icon=":material/memory:",
-                   layout="wide", initial_sidebar_state="expanded")
+# No page_icon: Streamlit draws a :material/...: or emoji favicon from an image it fetches off the internet
+# (fonts.gstatic.com, a CDN) on every page; its own favicon is served by this server.
+st.set_page_config(page_title="hwplan: capacity planner for AI hardware", layout="wide",
+                   initial_sidebar_state="expanded")
 
 
 def saved_report(report_id: str) -> None:
@@ -26,6 +29,9 @@ def saved_report(report_id: str) -> None:
 def main() -> None:
     url = data.store_url()
     data.ensure_seeded(url, data.data_files_version())
+    user = auth.gate()  # the sign-in form and nothing else until someone is signed in (none: the local admin)
+    if auth.mode() != "none":
+        common.signed_in_bar(user, auth.sign_out)
     report_id = st.query_params.get("report")
     if report_id:
         st.navigation([st.Page(lambda: saved_report(report_id), title="Report", url_path="report", default=True)],

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hwplan.core.accounts import LOCAL, User
 from hwplan.core.errors import HwplanError, Problem, ValidationError
 from hwplan.core.ingest import import_into
 from hwplan.core.tableio import DEFAULT_MAX_BYTES, FORMATS
@@ -35,8 +36,10 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
                           "expected": p.expected} for p in problems], columns=PROBLEM_COLUMNS)
 
 
-def upload(store, files: list[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_BYTES) -> UploadOutcome:
-    """Validate every file; store every row in one transaction only if none has a problem."""
+def upload(store, files: list[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_BYTES, actor: User = LOCAL
+           ) -> UploadOutcome:
+    """Validate every file; store every row in one transaction only if none has a problem, recorded as `actor`'s
+    upload (a viewer's is refused by the store)."""
     if not files:
         return UploadOutcome(False, summary="no file given")
     pre: list[Problem] = []
@@ -48,7 +51,7 @@ def upload(store, files: list[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_B
         return UploadOutcome(False, problems=problems_frame(pre), summary=f"{len(pre)} file(s) refused; nothing was stored")
     try:
         report = import_into(store, [(name, data, None) for name, data in files], max_bytes=max_bytes,
-                             source_override="upload")  # the server says where rows come from, never the file
+                             source_override="upload", actor=actor)  # the server says where rows come from
     except ValidationError as err:
         n = len(err.problems)
         return UploadOutcome(False, problems=problems_frame(err.problems),

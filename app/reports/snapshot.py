@@ -24,6 +24,7 @@ from hwplan import costmodel
 from hwplan.app.reports.charts import build_charts
 from hwplan.app.reports.model import KINDS, PlanPart, Snapshot
 from hwplan.core import paths
+from hwplan.core.accounts import LOCAL, User
 from hwplan.core.catalog import load_catalog, load_workloads
 from hwplan.core.errors import HwplanError
 from hwplan.core.vocab import DEVICE_KINDS
@@ -275,11 +276,14 @@ def build_snapshot(*, title: str, author: str = "", kind: str = "plan", inputs: 
 # ---- store ---------------------------------------------------------------------------------------
 
 def save_report(store, *, title: str, author: str = "", kind: str = "plan", inputs: dict | None = None,
-                plan_result: Any = None, estimates: Any = None, curves: Any = None, assumptions: Any = None) -> str:
-    """Store a frozen snapshot under a new unguessable id and return the id."""
+                plan_result: Any = None, estimates: Any = None, curves: Any = None, assumptions: Any = None,
+                actor: User = LOCAL, shared: bool = False) -> str:
+    """Store a frozen snapshot under a new unguessable id, owned by `actor` and `shared` with the team or not, and
+    return the id."""
     snap = build_snapshot(title=title, author=author, kind=kind, inputs=inputs, plan_result=plan_result,
                           estimates=estimates, curves=curves, assumptions=assumptions, store=store)
-    store.put_report(snap.id, snap.title, snap.author, snap.created_at, snap.model_dump(mode="json"))
+    store.put_report(snap.id, snap.title, snap.author, snap.created_at, snap.model_dump(mode="json"), actor=actor,
+                     shared=shared)
     return snap.id
 
 

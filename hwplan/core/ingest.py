@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from hwplan.core import paths
+from hwplan.core.accounts import User
 from hwplan.core.catalog import load_catalog, load_workloads
 from hwplan.core.errors import HwplanError, Problem, ValidationError
 from hwplan.core.store import DATA_VERSION_KEY, AddResult, Store
@@ -53,13 +54,14 @@ def load_inputs(items: Sequence[tuple[str, bytes | None, Path | None]], max_byte
 
 def import_into(store: Store, items: Sequence[tuple[str, bytes | None, Path | None]],
                 max_bytes: int | None = None, source_override: str | None = UPLOAD, citation: str | None = None,
-                limits: ImportLimits | None = None) -> ImportReport:
+                limits: ImportLimits | None = None, actor: User | None = None) -> ImportReport:
     """Validate every input; store all rows in one transaction only if none has a problem.
 
     The server, not the file, says where rows come from: `source_override` (by default `upload`) replaces whatever
     the file's `source` column says, so an upload cannot pass its rows off as published results. Storing published
     rows takes `source_override="published"` and a `citation`, which fills `source_ref` where a row has none. Only
-    the shipped-data seeding passes None (its files are the project's own)."""
+    the shipped-data seeding passes None (its files are the project's own). `actor`: the user who uploads (their
+    role is checked, and the rows and the audit log record them)."""
     if source_override == "published" and not (citation and citation.strip()):
         raise HwplanError("published rows need a citation: give --citation \"<URL or reference>\" with --as-published")
     report = load_inputs(items, max_bytes, limits, source=source_override, citation=citation)
@@ -70,19 +72,22 @@ def import_into(store: Store, items: Sequence[tuple[str, bytes | None, Path | No
         report.result = AddResult(0, 0)
         return report
     rows = pd.concat(frames, ignore_index=True)
-    report.result = store.add_measurements(rows, validated=True)
+    names = ", ".join(f.name for f in report.files)
+    report.result = store.add_measurements(rows, validated=True, file=names, actor=actor)
     return report
 
 
 def import_paths(store: Store, files: list[str | Path], max_bytes: int | None = None, source_override: str = UPLOAD,
-                 citation: str | None = None, limits: ImportLimits | None = None) -> ImportReport:
+                 citation: str | None = None, limits: ImportLimits | None = None, actor: User | None = None
+                 ) -> ImportReport:
     items = []
     for f in files:
         p = Path(f)
         if not p.is_file():
             raise ValidationError([_missing(p)], "nothing was imported")
         items.append((p.name if len(files) == 1 else str(p), None, p))
-    return import_into(store, items, max_bytes, source_override=source_override, citation=citation, limits=limits)
+    return import_into(store, items, max_bytes, source_override=source_override, citation=citation, limits=limits,
+                       actor=actor)
 
 
 def _missing(p: Path):

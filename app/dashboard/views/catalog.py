@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import charts, data, engine
+from hwplan.app.dashboard import auth, charts, data, engine
 from hwplan.app.dashboard.views import common
+from hwplan.core import accounts
+from hwplan.core.accounts import PermissionDenied
 from hwplan.core.prices import carbon_regions
 from hwplan.core.schema import utc_now_iso
 from hwplan.costmodel.assumptions import DEFAULT_SOURCES, Assumptions
@@ -130,7 +132,7 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
         st.session_state.pop(common.ASSUMPTIONS_LABEL_KEY, None)
         st.session_state.pop(REGION_KEY, None)
         st.rerun()
-    st.markdown(f"In use: **{common.assumptions_label()}**")
+    st.markdown(f"In use: **{common.plain(common.assumptions_label())}**")
     with st.form("assumptions_form", border=True):
         values = {}
         for fields in (ENV_FIELDS, TCO_FIELDS):
@@ -159,7 +161,9 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
         name = st.text_input("Name (to save as a set)", placeholder="e.g. our colo, 2026 prices", key="cat_set_name")
         b = st.columns(2)
         apply = b[0].form_submit_button("Apply for this session", type="primary", width="stretch")
-        save = b[1].form_submit_button("Apply and save as named set", width="stretch")
+        may_save = auth.may(accounts.CREATE)
+        save = b[1].form_submit_button("Apply and save as named set", width="stretch", disabled=not may_save,
+                                       help=None if may_save else "viewers apply sets for their session; a planner saves")
     if apply or save:
         payload: dict = {"region": values.pop("region")}
         payload.update({k: float(v) for k, v in values.items() if v is not None})  # empty carbon: the region's
@@ -188,7 +192,11 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
                 st.error("Give the set a name to save it.")
                 return
 
-            store.put_assumptions(name.strip()[:200], utc_now_iso(), payload)
+            try:
+                store.put_assumptions(name.strip()[:200], utc_now_iso(), payload, actor=auth.current_user())
+            except PermissionDenied as exc:
+                st.error(f"Not saved: {exc}")
+                return
             label = f"set '{name.strip()[:200]}'"
         st.session_state[common.ASSUMPTIONS_LABEL_KEY] = label
         st.toast(f"Assumptions applied ({label})", icon=":material/check:")

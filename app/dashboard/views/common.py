@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
 from hwplan.app import palette
-from hwplan.app.dashboard import data, engine
+from hwplan.app.dashboard import auth, data, engine
 from hwplan.app.reports.snapshot import save_report
+from hwplan.core import accounts
+from hwplan.core.accounts import User
 from hwplan.core.vocab import BASIS_HELP
 
 ASSUMPTIONS_KEY = "assumptions"            # dict of Assumptions fields (session overrides)
 ASSUMPTIONS_LABEL_KEY = "assumptions_label"  # "defaults", "session overrides" or a saved set's name
 SCENARIO_ORDER = ("image recognition", "object detection", "NLP", "LLM inference", "recommendation",
                   "financial risk scoring", "medical imaging")
+
+
+# Every ASCII punctuation mark: CommonMark lets a backslash escape each, and escaped they start no heading, list,
+# emphasis, link, autolink (http\://, www\., a\@b), HTML, LaTeX ($) or Streamlit directive (:red[...], :material/x:).
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: object) -> str:
+    """User text (titles, authors, names, notes) for any Streamlit element that reads Markdown, shown exactly as
+    typed, on one line: never a heading, a link, markup or a formula."""
+    s = " ".join(str("" if text is None else text).split())
+    return _PUNCTUATION.sub(r"\\\1", s)
+
+
+def signed_in_bar(user: User, on_sign_out: Callable[[], None]) -> None:
+    """Who is signed in, and the button that signs them out (in the sidebar, on every page)."""
+    with st.sidebar:
+        st.markdown(f"Signed in as **{plain(user.name)}** ({plain(user.role)})")
+        st.button("Sign out", key="sign_out", on_click=on_sign_out)
 
 
 def session_assumptions():
@@ -57,22 +81,29 @@ def workload_label(wl: pd.DataFrame, wid: str) -> str:
 
 def save_report_control(kind: str, inputs: dict, plan_result=None, estimates=None, curves=None, assumptions=None,
                         key: str = "save") -> None:
-    """Title + button that saves a frozen report and shows its link."""
+    """Title + button that saves a frozen report and shows its link (not offered to a viewer: the store would
+    refuse it)."""
+    user = auth.current_user()
+    if not accounts.allowed(user, accounts.CREATE):
+        return
     with st.popover("Save report", icon=":material/bookmark_add:"):
         title = st.text_input("Title", key=f"{key}_title", placeholder="e.g. Q3 inference fleet for resnet50")
         author = st.text_input("Author", key=f"{key}_author", value="")
+        shared = st.checkbox("Share with the team", key=f"{key}_shared", value=False,
+                             help="shared: everyone signed in sees it in Reports and can open its link; not shared: "
+                                  "only you and the admins")
         if st.button("Save", key=f"{key}_button", type="primary", disabled=not (title or "").strip()):
             try:
                 rid = save_report(data.get_store(data.store_url()), title=title.strip(), author=author.strip(), kind=kind,
                                   inputs=inputs, plan_result=plan_result, estimates=estimates, curves=curves,
-                                  assumptions=assumptions)
+                                  assumptions=assumptions, actor=user, shared=shared)
             except Exception as exc:
                 st.error(f"The report could not be saved: {exc}")
             else:
                 st.session_state[f"{key}_last_id"] = rid
         rid = st.session_state.get(f"{key}_last_id")
         if rid:
-            st.success("Saved. Anyone with this link sees the report as it is now:")
+            st.success("Saved. This link shows the report as it is now, to you, the admins and, if shared, the team:")
             st.markdown(f"[?report={rid}](/?report={rid})")
             st.code(f"?report={rid}", language=None)
 

@@ -54,7 +54,8 @@ def own_model_sidebar() -> None:
                                           "name": upload.model_name(up.name, facts)}
         blob = ss.get(OWN_CONFIG_KEY) or {}
         if blob.get("facts"):
-            st.caption(f"Planning **{blob['name']}** ({blob['file']}): {facts_summary(blob['facts'])}")
+            st.caption(f"Planning **{common.plain(blob['name'])}** ({common.plain(blob['file'])}): "
+                       f"{facts_summary(blob['facts'])}")
     else:
         cols = st.columns(2)
         for i, spec in enumerate(state.OWN_NUMBERS):
@@ -249,7 +250,7 @@ def power_kinds_pricing() -> None:
     st.pills("Allowed kinds", state.KINDS, selection_mode="multi", key=P + "kinds")
     st.segmented_control("Pricing", state.PRICING, key=P + "pricing",
                          format_func=lambda p: {"cloud": "cloud (rent)", "owned": "owned (buy)"}[p])
-    st.caption(f"Assumptions: **{common.assumptions_label()}** (change them on the Catalog page)")
+    st.caption(f"Assumptions: **{common.plain(common.assumptions_label())}** (change them on the Catalog page)")
 
 
 TRAINING_HEADERS = {  # column -> (header, hover help); the table wraps to the page, never scrolls sideways

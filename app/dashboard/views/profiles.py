@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hwplan.app.dashboard import charts, data, upload
-from hwplan.core import fmt
+from hwplan.app.dashboard import auth, charts, data, upload
+from hwplan.app.dashboard.views.common import plain
+from hwplan.core import accounts, fmt
 from hwplan.core.tableio import write_table
 
 ENERGY_BASIS = {
@@ -25,6 +26,10 @@ OUTCOME_KEY = "upload_outcome"
 
 def _upload_section(url: str) -> None:
     st.subheader("Upload results")
+    user = auth.current_user()
+    if not accounts.allowed(user, accounts.CREATE):
+        st.caption("Viewers browse the stored results; a planner or an admin uploads them.")
+        return
     st.caption(f"CSV, JSON, JSONL or Parquet in the Measurement schema, or an MLPerf results table; up to "
                f"{upload.MAX_UPLOAD_MB} MB per file. Every row is checked first: if any row has a problem, every "
                "problem is listed and nothing is stored.")
@@ -35,7 +40,7 @@ def _upload_section(url: str) -> None:
     if st.button("Validate and import", type="primary", disabled=not files, icon=":material/upload:"):
         items = [(f.name, f.getvalue()) for f in files]
         with st.spinner(f"Checking {len(items)} file(s)…"):
-            outcome = upload.upload(data.get_store(url), items)
+            outcome = upload.upload(data.get_store(url), items, actor=user)
         ss[OUTCOME_KEY] = outcome
         ss["upload_nonce"] += 1  # an empty picker for the next try; the outcome below stays
         st.rerun()
@@ -43,11 +48,11 @@ def _upload_section(url: str) -> None:
     if outcome is None:
         return
     if outcome.ok:
-        st.success(f"Imported: {outcome.summary} ({outcome.rows_read:,} row(s) read).", icon=":material/check_circle:")
+        st.success(f"Imported: {plain(outcome.summary)} ({outcome.rows_read:,} row(s) read).", icon=":material/check_circle:")
         if outcome.files:
             st.dataframe(pd.DataFrame(outcome.files), hide_index=True)
     else:
-        st.error(f"Upload refused: {outcome.summary}.", icon=":material/error:")
+        st.error(f"Upload refused: {plain(outcome.summary)}.", icon=":material/error:")
         st.dataframe(outcome.problems, hide_index=True, width="stretch",
                      column_config={"row": st.column_config.NumberColumn("row", help="line in a CSV (header = 1), "
                                                                          "record in JSON/Parquet; 0 = the whole file")})

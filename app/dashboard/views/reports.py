@@ -2,7 +2,8 @@
 
 Thin: widgets and calls. What a report shows is decided in `hwplan.app.reports.summary` / `detail` from
 the saved snapshot alone, so the view shows a report exactly as saved. User text goes through
-`md()` before any Markdown element, so a title cannot add links, images or markup.
+`md()` (`common.plain`) before any Markdown element, so a title cannot add headings, links, images or markup.
+Each user sees the reports they may read (`hwplan.core.accounts`), and a delete control only where they may delete.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import re
 import pandas as pd
 import streamlit as st
 
+from hwplan.app.dashboard import auth
+from hwplan.app.dashboard.views.common import plain
 from hwplan.app.reports.detail import detail_tables
 from hwplan.app.reports.export import render
-from hwplan.app.reports.markdown import md as _md_export
 from hwplan.app.reports.snapshot import is_valid_id, load_report
 from hwplan.app.reports.summary import build_summary
+from hwplan.core import accounts
+from hwplan.core.accounts import PermissionDenied, User
 from hwplan.core.paths import default_db_url
 from hwplan.core.store import Store
 
@@ -25,9 +29,7 @@ NOT_FOUND = "report not found"
 _CONFIRM_KEY = "reports_confirm_delete"
 
 
-def md(text: object) -> str:
-    """Markdown-escaped text for Streamlit elements ('$' too: Streamlit reads $...$ as LaTeX)."""
-    return _md_export(text).replace("$", "\\$")
+md = plain  # every text of a report is shown through it
 
 
 @st.cache_resource(show_spinner=False)
@@ -48,13 +50,16 @@ def file_stem(title: str) -> str:
     return stem or "hwplan-report"
 
 
-def render_list(store=None) -> None:
-    """Every saved report with title, author and date; open, or delete after confirming."""
+def render_list(store=None, user: User | None = None) -> None:
+    """The saved reports this user may see (their own, the shared ones, and all for an admin) with title, author
+    and date; open, or delete after confirming where they may."""
     store = _store(store)
+    user = user or auth.current_user()
     st.title("Reports")
     st.caption("Saved reports are frozen snapshots: they show the plan exactly as saved, even after the "
-               "catalog or the data change. Anyone with a report's link can open it.")
-    reports = store.list_reports()
+               "catalog or the data change. A shared report is listed, and its link opens, for everyone signed in; "
+               "one not shared, for its owner and the admins.")
+    reports = store.list_reports(user)
     if reports.empty:
         st.info("No reports saved yet. Make a plan on the Plan page (or a comparison on Compare) and press "
                 "**Save report**.")
@@ -65,11 +70,15 @@ def render_list(store=None) -> None:
             continue
         with st.container(border=True):
             left, mid, right = st.columns([6, 1, 1])
-            left.markdown(f"**{md(row.title)}**  \n{md(row.author) or 'unknown author'} · {md(_when(row.created_at))}")
+            owner = f" · saved by {md(row.owner)}" if row.owner else ""
+            left.markdown(f"**{md(row.title)}**  \n{md(row.author) or 'unknown author'} · {md(_when(row.created_at))}"
+                          f"{owner}{' · shared' if row.shared else ''}")
             left.code(f"?report={row.id}", language=None)
             if mid.button("Open", key=f"open-{row.id}"):
                 st.query_params["report"] = row.id
                 st.rerun()
+            if not accounts.allowed(user, accounts.MODIFY, row.owner):
+                continue
             if right.button("Delete", key=f"delete-{row.id}"):
                 st.session_state[_CONFIRM_KEY] = row.id
                 st.rerun()
@@ -77,8 +86,12 @@ def render_list(store=None) -> None:
                 st.warning(f"Delete the report '{md(row.title)}'? Its link will stop working. This cannot be undone.")
                 yes, no = st.columns(2)
                 if yes.button("Yes, delete", key=f"confirm-{row.id}", type="primary"):
-                    store.delete_report(row.id)
                     st.session_state.pop(_CONFIRM_KEY, None)
+                    try:
+                        store.delete_report(row.id, actor=user)
+                    except PermissionDenied as exc:
+                        st.error(str(exc))
+                        return
                     st.toast("Report deleted")
                     st.rerun()
                 if no.button("Cancel", key=f"cancel-{row.id}"):
@@ -110,9 +123,12 @@ def _when(created_at: str) -> str:
     return created_at.replace("T", " ")[:16] + " UTC" if len(created_at) >= 16 else created_at
 
 
-def render_saved(report_id: str, store=None) -> None:
-    """One saved report, read-only, exactly as saved; or only 'report not found'."""
-    snap = load_report(_store(store), report_id)
+def render_saved(report_id: str, store=None, user: User | None = None) -> None:
+    """One saved report, read-only, exactly as saved; or only 'report not found' (also for one this user may not
+    read: whether it exists is not told)."""
+    store = _store(store)
+    user = user or auth.current_user()
+    snap = load_report(store, report_id) if is_valid_id(report_id) and store.may_read_report(report_id, user) else None
     if snap is None:
         st.error(NOT_FOUND)
         return
