@@ -54,25 +54,27 @@ def may(action: str, owner: str | None = None, shared: bool = False) -> bool:
     return accounts.allowed(current_user(), action, owner, shared)
 
 
-def gate() -> User:
-    """The signed-in user, or the sign-in form and nothing else (`st.stop`). The router shows who is signed in
-    (`views.common.signed_in_bar`, with `sign_out`)."""
+def signed_in() -> User | None:
+    """The signed-in user (the local admin without sign-in), read fresh from the store, so a changed role or a
+    deleted user takes effect on the next click; None: no one yet (the router then shows `sign_in_form` only)."""
     m = mode()
     if m == "none":
         return LOCAL
     store = data.get_store(data.store_url())
     user = _oidc_user(store) if m == "oidc" else st.session_state.get(USER_KEY)
-    if user is not None:
-        fresh = store.get_user(user.name)  # a role changed or a user deleted takes effect on the next click
-        if fresh is None:
-            st.session_state.pop(USER_KEY, None)
-            user = None
-        else:
-            st.session_state[USER_KEY] = user = fresh
     if user is None:
-        _sign_in(store, m)
-        st.stop()
-    return user
+        return None
+    fresh = store.get_user(user.name)
+    if fresh is None:
+        st.session_state.pop(USER_KEY, None)
+        return None
+    st.session_state[USER_KEY] = fresh
+    return fresh
+
+
+def sign_in_form() -> None:
+    """The sign-in form (local) or button (OIDC), and nothing else."""
+    _sign_in(data.get_store(data.store_url()), mode())
 
 
 def _oidc_user(store) -> User | None:

@@ -1,7 +1,8 @@
 """The dashboard's entry file: a router. It seeds the store once, then hands the page to a view.
 
-`?report=<id>` shows that saved report read-only instead of the normal pages. Before any page, `auth.gate()`
-asks who is there, unless the dashboard runs for a single user (`hwplan app --auth`).
+`?report=<id>` shows that saved report read-only instead of the normal pages. Before any page runs,
+`auth.signed_in()` says who is there; until someone is, the sign-in form stands in for every page (unless the
+dashboard runs for a single user: `hwplan app --auth`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ try:  # the hosted "Deploy" button means nothing for a local planner
     st.set_option("client.toolbarMode", "viewer")
 except Exception:
     pass
-# No page_icon: Streamlit draws a :material/...: or emoji favicon from an image it fetches off the internet
-# (fonts.gstatic.com, a CDN) on every page; its own favicon is served by this server.
+# No page_icon and no page icons: Streamlit draws a :material/...: or emoji icon as the favicon from an image it
+# fetches off the internet (fonts.gstatic.com, a CDN) on every page; its own favicon is served by this server.
 st.set_page_config(page_title="hwplan: capacity planner for AI hardware", layout="wide",
                    initial_sidebar_state="expanded")
+
+
+WANTED_PAGE_KEY = "page_before_sign_in"
 
 
 def saved_report(report_id: str) -> None:
@@ -29,22 +33,31 @@ def saved_report(report_id: str) -> None:
 def main() -> None:
     url = data.store_url()
     data.ensure_seeded(url, data.data_files_version())
-    user = auth.gate()  # the sign-in form and nothing else until someone is signed in (none: the local admin)
-    if auth.mode() != "none":
-        common.signed_in_bar(user, auth.sign_out)
+    user = auth.signed_in()  # None: no one signed in yet (without sign-in: the local admin)
     report_id = st.query_params.get("report")
     if report_id:
-        st.navigation([st.Page(lambda: saved_report(report_id), title="Report", url_path="report", default=True)],
-                      position="hidden").run()
-        return
-    pages = [
-        st.Page(plan.render, title="Plan", icon=":material/insights:", url_path="plan", default=True),
-        st.Page(compare.render, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-        st.Page(profiles.render, title="Profiles", icon=":material/upload_file:", url_path="profiles"),
-        st.Page(catalog.render, title="Catalog", icon=":material/memory:", url_path="catalog"),
-        st.Page(reports.render_list, title="Reports", icon=":material/bookmarks:", url_path="reports"),
-    ]
-    st.navigation(pages, position="top").run()
+        pages = [st.Page(lambda: saved_report(report_id), title="Report", url_path="report", default=True)]
+    else:
+        pages = [
+            st.Page(plan.render, title="Plan", url_path="plan", default=True),
+            st.Page(compare.render, title="Compare", url_path="compare"),
+            st.Page(profiles.render, title="Profiles", url_path="profiles"),
+            st.Page(catalog.render, title="Catalog", url_path="catalog"),
+            st.Page(reports.render_list, title="Reports", url_path="reports"),
+        ]
+    # The pages are named before the gate so the address asked for (a page, a report link) is the one shown after
+    # signing in; no page runs, and none is listed, until someone is signed in.
+    page = st.navigation(pages, position="top" if user is not None and not report_id else "hidden")
+    if user is None:
+        st.session_state.setdefault(WANTED_PAGE_KEY, page.url_path)
+        auth.sign_in_form()
+        st.stop()
+    wanted = st.session_state.pop(WANTED_PAGE_KEY, None)  # the page asked for before signing in
+    if wanted and wanted != page.url_path:
+        st.switch_page(next(p for p in pages if p.url_path == wanted))
+    if auth.mode() != "none":
+        common.signed_in_bar(user, auth.sign_out)
+    page.run()
 
 
 main()

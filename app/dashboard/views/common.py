@@ -22,14 +22,20 @@ SCENARIO_ORDER = ("image recognition", "object detection", "NLP", "LLM inference
 
 
 # Every ASCII punctuation mark: CommonMark lets a backslash escape each, and escaped they start no heading, list,
-# emphasis, link, autolink (http\://, www\., a\@b), HTML, LaTeX ($) or Streamlit directive (:red[...], :material/x:).
+# emphasis, link, HTML, LaTeX ($) or Streamlit directive (:red[...], :material/x:).
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# GFM turns bare URLs and emails into links after escapes are read, where the text before them is a space, a
+# punctuation mark or nothing: an invisible word joiner (U+2060) there, and after '@', keeps them text.
+_URL_START = re.compile(r"(?i)(?=https?:|www\.|ftp:|mailto:|xmpp:)")
+WORD_JOINER = "\u2060"
 
 
 def plain(text: object) -> str:
-    """User text (titles, authors, names, notes) for any Streamlit element that reads Markdown, shown exactly as
-    typed, on one line: never a heading, a link, markup or a formula."""
+    """User text (titles, authors, names, notes) for any Streamlit element that reads Markdown, shown as typed, on
+    one line: never a heading, a link, markup or a formula (what it shows differs from what was typed only by
+    invisible word joiners before a URL and after an '@')."""
     s = " ".join(str("" if text is None else text).split())
+    s = _URL_START.sub(WORD_JOINER, s).replace("@", "@" + WORD_JOINER)
     return _PUNCTUATION.sub(r"\\\1", s)
 
 
@@ -103,7 +109,9 @@ def save_report_control(kind: str, inputs: dict, plan_result=None, estimates=Non
                 st.session_state[f"{key}_last_id"] = rid
         rid = st.session_state.get(f"{key}_last_id")
         if rid:
-            st.success("Saved. This link shows the report as it is now, to you, the admins and, if shared, the team:")
+            who = ("Anyone with this link sees" if auth.mode() == "none" else
+                   "This link shows you, the admins and (if shared) everyone signed in")
+            st.success(f"Saved. {who} the report as it is now:")
             st.markdown(f"[?report={rid}](/?report={rid})")
             st.code(f"?report={rid}", language=None)
 
