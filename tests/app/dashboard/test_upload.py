@@ -115,3 +115,16 @@ def test_two_sessions_uploading_at_once_lose_nothing(tmp_path):
     assert not errors and all(r.ok for r in results.values())
     assert sum(r.inserted for r in results.values()) == 110
     assert Store.open(url).count() == 110
+
+
+def test_an_upload_is_the_users_and_a_viewers_is_refused(fresh):
+    from hwplan.core.accounts import User
+
+    out = upload(fresh, [("vic.csv", csv_bytes(make_rows(2)))], actor=User("vic", "viewer"))
+    assert not out.ok and fresh.count() == 0 and "viewers only read" in out.problems["problem"].iloc[0]
+    out = upload(fresh, [("ana.csv", csv_bytes(make_rows(2, run_id="ana-1", source="published")))],
+                 actor=User("ana", "planner"))
+    assert out.ok and out.inserted == 2
+    assert set(fresh.measurements()["source"]) == {"upload"}  # the server says where rows come from
+    row = fresh.audit_log().iloc[0]
+    assert (row["actor"], row["kind"], row["object_id"]) == ("ana", "upload", "ana-1") and "ana.csv" in row["detail"]
