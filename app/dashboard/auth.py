@@ -34,8 +34,8 @@ def mode() -> str:
     if MODE_KEY not in ss:
         url = data.store_url()
         requested = os.environ.get("HWPLAN_AUTH", "").strip() or "auto"
-        if requested == "none" and not accounts.is_local_file_store(url):
-            requested = "local"  # no sign-in for a shared database, whoever set $HWPLAN_AUTH
+        if requested not in accounts.AUTH_MODES or (requested == "none" and not accounts.is_local_file_store(url)):
+            requested = "local"  # a mode it does not know, or no sign-in for a shared database: ask who is there
         if requested == "auto":
             address = st.get_option("server.address")
             requested = accounts.choose_auth("auto", url, address, data.get_store(url).has_users(), _oidc_configured())
