@@ -107,7 +107,11 @@ def _sign_in(store, m: str) -> None:
         password = st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        user = store.authenticate(name or "", password or "")
+        try:
+            user = store.authenticate(name or "", password or "")
+        except accounts.TooManyTries as exc:
+            st.error(f"Not signed in: {exc}.")
+            return
         if user is None:
             st.error("Wrong name or password.")
             return

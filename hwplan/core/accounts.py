@@ -41,6 +41,8 @@ SALT_BYTES, KEY_BYTES = 16, 32
 _MAXMEM = 128 * SCRYPT_N * SCRYPT_R * 2  # scrypt needs 128·N·r bytes; hashlib's default cap (32 MiB) is just short
 MAX_NAME_CHARS = 200
 MIN_PASSWORD_CHARS = 8
+LOGIN_FAILURES_ALLOWED = 5  # failed sign-ins for one name within LOGIN_WINDOW_S before its sign-in is refused
+LOGIN_WINDOW_S = 15 * 60
 _NAME = re.compile(r"^[^\x00-\x1f\x7f]+$")
 
 
@@ -57,6 +59,10 @@ LOCAL = User("local", ADMIN)  # the one user of a single-user store, and of the 
 
 class PermissionDenied(HwplanError):
     """The acting user's role does not allow this change."""
+
+
+class TooManyTries(HwplanError):
+    """Too many failed sign-ins for one name lately: refused without looking at the password."""
 
 
 def check_role(role: str) -> str:

@@ -714,6 +714,17 @@ class Store:
         with self._engine().begin() as conn:
             row = conn.execute(sa.select(users.c.name, users.c.role, users.c.password_hash)
                                .where(users.c.name == name)).first()
+            if self._recent_failures(conn, name[:200] or "(empty)") >= accounts.LOGIN_FAILURES_ALLOWED:
+                _audit(conn, User(name or "(empty)", ""), "login-failed", "user", name[:200] or "(empty)",
+                       "refused: too many failed sign-ins")
+                locked = True
+            else:
+                locked = False
+        if locked:
+            minutes = accounts.LOGIN_WINDOW_S // 60
+            raise accounts.TooManyTries(f"too many failed sign-ins for '{name}' in the last {minutes} minutes; try "
+                                        f"again in {minutes} minutes, or ask an admin to set a new password")
+        with self._engine().begin() as conn:
             if row is None:
                 accounts.dummy_verify(password)
                 ok = False
@@ -723,6 +734,18 @@ class Store:
             _audit(conn, who, "login" if ok else "login-failed", "user", name[:200] or "(empty)",
                    "password" if ok else ("unknown user" if row is None else "wrong password"))
         return User(row[0], row[1]) if ok and row is not None else None
+
+    @staticmethod
+    def _recent_failures(conn, name: str) -> int:
+        """Failed sign-ins for this name within the last LOGIN_WINDOW_S (from the audit log, so every server
+        process of the store counts the same tries)."""
+        import sqlalchemy as sa
+
+        from hwplan.core.tables import audit
+
+        since = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(seconds=accounts.LOGIN_WINDOW_S)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return int(conn.execute(sa.select(sa.func.count()).select_from(audit).where(
+            audit.c.action == "login-failed", audit.c.object_id == name, audit.c.at >= since)).scalar_one())
 
     @_retrying
     def oidc_user(self, email: str, issuer: str = "") -> User:

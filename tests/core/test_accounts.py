@@ -224,3 +224,16 @@ def test_a_0003_store_with_reports_gains_accounts(store_url):
         assert store.delete_report("o" * 32, actor=BOSS)
     finally:
         store.close()
+
+
+def test_too_many_failed_sign_ins_refuse_the_name_for_a_while(store):
+    store.add_user("ana", "ana's password", PLANNER)
+    store.add_user("ben", "ben's password", PLANNER)
+    for _ in range(accounts.LOGIN_FAILURES_ALLOWED):
+        assert store.authenticate("ana", "guess") is None
+    with pytest.raises(accounts.TooManyTries, match="too many failed sign-ins for 'ana' in the last 15 minutes"):
+        store.authenticate("ana", "ana's password")  # even the right password, while it lasts
+    assert store.authenticate("ben", "ben's password") == BEN  # another name is not affected
+    with store._engine().begin() as conn:  # the tries grow old
+        conn.execute(sa.text("UPDATE audit SET at = '2000-01-01T00:00:00.000000Z' WHERE action = 'login-failed'"))
+    assert store.authenticate("ana", "ana's password") == ANA
