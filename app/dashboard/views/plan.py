@@ -733,8 +733,8 @@ def render() -> None:
     why_section(tgt, top, ranked, result, demand, unit)
     c = st.columns(2)
     pareto = getattr(result, "pareto", None)
-    c[0].plotly_chart(charts.pareto_chart(ranked, pareto, demand, unit), key="pareto_chart")
-    c[1].plotly_chart(charts.interval_chart(ranked, unit, demand), key="interval_chart")
+    c[0].html(charts.interval_html(ranked, unit, demand))  # HTML: it paints with the text, before any Plotly chart
+    c[1].plotly_chart(charts.pareto_chart(ranked, pareto, demand, unit), key="pareto_chart")
     tco_section(top, assumptions, result.notes, inputs.pricing)
     st.subheader("Ranked setups")
     if "precisions" in ranked and (ranked["precisions"] != ranked["precision"]).any():

@@ -57,6 +57,14 @@ def test_ranked_table_fits_1400px_and_reads(server, browser, kind, tmp_path):
         assert t["sw"] <= t["cw"], f"the ranked table scrolls sideways: {t['sw']} > {t['cw']} px"
         bad = [c for c in t["cells"] if SCI.search(c)]
         assert not bad, f"e-notation in {bad[:3]}"
+    if kind != "training":  # the interval chart: one row per ranked setup, a dot inside its bar's track
+        chart = page.evaluate("""() => { const c = document.querySelector('.hw-chart');
+          const t = [...document.querySelectorAll('table.hw-ranked')].pop();
+          return c && {rows: c.querySelectorAll('.row').length, dem: c.querySelectorAll('.dem').length,
+                       ranked: t.querySelectorAll('tbody tr').length, w: c.getBoundingClientRect().width,
+                       text: c.innerText}; }""")
+        assert chart and chart["rows"] == chart["ranked"] >= 2, chart
+        assert chart["dem"] == chart["rows"] and chart["w"] > 300 and not SCI.search(chart["text"])
     shots = Path(os.environ.get("HWPLAN_PLANVIEW_SHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / f"plan-{kind}.png"))
