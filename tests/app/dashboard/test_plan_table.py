@@ -155,3 +155,15 @@ def test_plan_inputs_and_assumptions_survive_the_url(throughput, pricing):
     # throughput is written with 6 significant digits
     assert not notes and back.pricing == pricing and abs(back.throughput - throughput) <= 1e-5 * throughput
     assert state.read_assumption_link(q) == ("team", state.assumptions_hash({"pue": 1.3}))
+
+
+def test_a_training_run_reads_with_its_interval_and_its_runner_ups_gaps():
+    from hwplan.app.dashboard.views import plan as view
+
+    best = {"time_to_train_h": 1.0, "time_to_train_low_h": 0.5, "time_to_train_high_h": 2.5, "usd_per_run_cloud": 100.0}
+    assert view.training_time_text(best) == "1 h (30 min–2.5 h)"
+    assert view.training_time_text({"time_to_train_h": 30.0}) == "30 h"  # no interval: none is invented
+    slower = {"time_to_train_h": 1.5, "usd_per_run_cloud": 162.0}
+    assert view.training_runner_up_text(slower, best, "usd_per_run_cloud") == "+$62 / run (+62%), 30 min longer"
+    same = {"time_to_train_h": 1.0, "usd_per_run_cloud": 100.2}
+    assert view.training_runner_up_text(same, best, "usd_per_run_cloud") == "the same cost per run, the same time"
