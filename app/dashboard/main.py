@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hwplan.app.dashboard import data
+from hwplan.app.dashboard import data, failures
 from hwplan.app.dashboard.views import catalog, compare, plan, profiles, reports
 
 try:  # the hosted "Deploy" button means nothing for a local planner
@@ -41,4 +41,4 @@ def main() -> None:
     st.navigation(pages, position="top").run()
 
 
-main()
+failures.guarded(main)  # a page's failure: an error id here, the traceback in the server's log
