@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from hwplan.core import fmt
 from hwplan.core.errors import HwplanError, UnknownIdError
 from hwplan.core.vocab import BASES, PRECISIONS
 from hwplan.costmodel import trainrun
@@ -368,6 +369,14 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
         "fits": fits, "meets_deadline": meets_time, "priced": priced,
         "price_basis": pbasis, "price_stale": pstale,
     })
+    # the time's 80 % interval from the throughput's (per basis); never faster than the peak throughput allows
+    q = (A.get("train") or {}).get("q") or {}
+    qlo, qhi = (np.array([(q.get(b) or [-0.8, 0.8])[k] for b in frame["basis"]]) for k in (0, 1))
+    ceiling = np.asarray(c.peak_throughput, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fastest_s = np.where(ceiling > 0, r["units"] / ceiling, 0.0)
+    frame["time_to_train_low_h"] = np.where(fits, np.maximum(T * np.exp(-qhi), fastest_s), np.nan) / 3600.0
+    frame["time_to_train_high_h"] = np.where(fits, T * np.exp(-qlo), np.nan) / 3600.0
     frame["_cost"] = np.where(priced, cost, np.inf)
     feasible = frame[ok].sort_values(["_cost", "time_to_train_h"])
     # one row per device and precision: its cheapest count that meets the demand
@@ -380,7 +389,8 @@ def plan_training(model, demand: Demand, a: Assumptions, top: int = 10) -> PlanR
     if len(ranked):
         best = ranked.iloc[0]
         why = (f"{best['count']} x {best['device']} ({best['precision']}) trains {vol.label} in "
-               f"{best['time_to_train_h']:,.1f} h for ${best[cost_key]:,.0f} per run ({demand.pricing}), the cheapest "
+               f"{fmt.duration(best['time_to_train_h'] * 3600)} for {fmt.usd(best[cost_key])} per run ({demand.pricing}), "
+               f"the cheapest "
                f"setup that meets the deadline; layout DP {best['data_parallel']} x TP {best['tensor_parallel']} x PP "
                f"{best['pipeline_parallel']}, MFU {best['mfu'] * 100:.0f}%")
         binding = "deadline" if deadline_h else "cost"

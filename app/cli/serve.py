@@ -33,7 +33,8 @@ def streamlit_flags(port: int, address: str) -> dict:
     """Streamlit's config options for the dashboard, as `streamlit run` flags name them."""
     return {"server_port": port, "server_address": address, "server_headless": True,
             "browser_gatherUsageStats": False, "client_toolbarMode": "viewer", "server_maxUploadSize": 50,
-            "server_fileWatcherType": "none", "server_runOnSave": False}
+            "server_fileWatcherType": "none", "server_runOnSave": False,
+            "client_showErrorDetails": "none"}  # a failure the pages do not catch shows no traceback either
 
 
 def oidc_configured(folder: Path | None = None) -> bool:

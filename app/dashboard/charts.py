@@ -4,6 +4,7 @@ is tested without a server. Values arrive in SI units; axis titles carry the dis
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -153,43 +154,118 @@ def _axis_pos(v, log: bool) -> float:
     return math.log10(v) if log and v > 0 else float(v)
 
 
-def interval_chart(ranked: pd.DataFrame, unit: str = "samples/s", demand: float | None = None) -> go.Figure:
-    """Each setup's predicted throughput (dot) and its 80% interval (a low–high bar), coloured by basis, against the
-    demand line. A linear axis unless the values span more than ten times, so the spread reads as it is: the
-    intervals are even on a log scale (high / estimate = estimate / low), hence longer above the dot than below."""
-    title = "Predicted throughput and 80% interval, against the demand"
-    if ranked is None or ranked.empty:
-        return _empty(title, "No setups to show")
-    df = ranked.head(12).iloc[::-1].copy()
-    df["label"] = ("#" + df["rank"].astype(int).astype(str) + "  " if "rank" in df else "") + setup_label(df)
+def nice_ticks(lo: float, hi: float, log: bool, n: int = 5) -> list[float]:
+    """Round axis ticks inside [lo, hi]: 1-2-5 steps on a linear axis, powers of ten (with 2 and 5 between them
+    when the axis spans under three decades) on a log axis."""
+    if hi <= lo:
+        return [lo]
+    if log:
+        a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+        mults = (1, 2, 5) if b - a < 3 else (1,)
+        return [m * 10.0 ** e for e in range(a, b + 1) for m in mults if lo <= m * 10.0 ** e <= hi * (1 + 1e-9)]
+    step = nice_step(hi - lo, n)
+    first = math.ceil(lo / step) * step
+    return [first + k * step for k in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def nice_step(span: float, n: int = 5) -> float:
+    """The 1-2-5 step that cuts a span into at most about n parts."""
+    raw = span / max(1, n)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+
+
+@dataclass(frozen=True)
+class IntervalAxis:
+    """Where a value sits across an interval chart's track, in percent of its width."""
+    lo: float
+    hi: float
+    log: bool
+
+    def pct(self, v: float) -> float:
+        if self.log:
+            v = math.log10(max(v, self.lo))
+            a, b = math.log10(self.lo), math.log10(self.hi)
+        else:
+            a, b = self.lo, self.hi
+        return round(min(100.0, max(0.0, 100.0 * (v - a) / (b - a))), 2)
+
+
+def interval_geometry(ranked: pd.DataFrame, demand: float | None = None) -> tuple[pd.DataFrame, IntervalAxis]:
+    """Each setup's row of the interval chart: label, basis, the 80 % interval as left / width and the prediction
+    as a dot, in percent of the track. A linear axis from zero unless the values span more than ten times (then
+    log, where the intervals are even: high / estimate = estimate / low)."""
+    df = ranked[pd.to_numeric(ranked["throughput"], errors="coerce") > 0].head(12)
+    if df.empty:
+        return pd.DataFrame(columns=["label", "basis", "left", "right", "dot"]), IntervalAxis(0.0, 1.0, False)
     tp, lo, hi = (pd.to_numeric(df[c], errors="coerce") for c in ("throughput", "low", "high"))
     lo, hi = lo.fillna(tp), hi.fillna(tp)
     values = pd.concat([lo, hi, tp, pd.Series([demand or np.nan])])
-    log_x = _spread(values) > 10
-    fig = go.Figure()
-    for basis, colour in palette.BASIS.items():
-        part = df["basis"] == basis
-        if not part.any():
-            continue
-        fig.add_trace(go.Bar(
-            y=df.loc[part, "label"], x=(hi - lo)[part], base=lo[part], orientation="h", name=f"{basis} interval",
-            marker=dict(color=colour, opacity=0.35), width=0.5, showlegend=False,
-            customdata=np.stack([lo[part], hi[part]], axis=1),
-            hovertemplate="%{y}<br>80% interval %{customdata[0]:,.3~s}–%{customdata[1]:,.3~s} " + unit
-                          + "<extra>" + basis + "</extra>"))
-        fig.add_trace(go.Scatter(
-            x=tp[part], y=df.loc[part, "label"], mode="markers", name=basis, marker=dict(color=colour, size=11),
-            hovertemplate="%{y}<br>predicted %{x:,.3~s} " + unit + "<extra>" + basis + "</extra>"))
-    if demand:
-        fig.add_vline(x=demand, line=dict(color=palette.DEMAND, dash="dash"), annotation_text="demand",
-                      annotation_position="bottom right")
-    if log_x:
-        log_axes(fig, x=True)
+    values = values[values > 0]
+    log = _spread(values) > 10
+    top = float(values.max()) if len(values) else 1.0
+    if log:
+        axis = IntervalAxis(10.0 ** math.floor(math.log10(float(values.min()))), 10.0 ** math.ceil(math.log10(top)), True)
     else:
-        fig.update_xaxes(tickformat=",.3~s")
-    fig.update_layout(barmode="overlay")
-    fig.update_yaxes(categoryorder="array", categoryarray=list(df["label"]))  # #1 on top, whatever its basis
-    return _layout(fig, title, f"throughput ({unit}{', log' if log_x else ''})", "", height=max(300, 60 + 32 * len(df)))
+        step = nice_step(top * 1.05)
+        axis = IntervalAxis(0.0, math.ceil(top * 1.05 / step) * step, False)
+    rows = pd.DataFrame({
+        "label": (("#" + df["rank"].astype(int).astype(str) + "  ") if "rank" in df else "") + setup_label(df),
+        "basis": df["basis"].astype(str) if "basis" in df else "",
+        "left": [axis.pct(v) for v in lo], "right": [axis.pct(v) for v in hi], "dot": [axis.pct(v) for v in tp],
+        "throughput": tp, "low": lo, "high": hi}, index=df.index)
+    return rows, axis
+
+
+INTERVAL_CSS = """<style>
+div.hw-chart{font-size:0.8rem;line-height:1.2;margin:0.2rem 0 0.6rem 0}
+div.hw-chart .ttl{font-weight:600;font-size:0.95rem;margin-bottom:0.5rem}
+div.hw-chart .row{display:flex;align-items:center;height:28px}
+div.hw-chart .lbl{flex:0 0 40%;padding-right:8px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+div.hw-chart .trk{position:relative;flex:1 1 auto;height:100%;border-left:1px solid #bbb}
+div.hw-chart .bar{position:absolute;top:9px;height:10px;border-radius:3px;opacity:0.35;min-width:2px}
+div.hw-chart .dot{position:absolute;top:8px;width:12px;height:12px;margin-left:-6px;border-radius:50%}
+div.hw-chart .dem{position:absolute;top:0;bottom:0;border-left:2px dashed DEMAND}
+div.hw-chart .grid{position:absolute;top:0;bottom:0;border-left:1px solid #eee}
+div.hw-chart .axis{display:flex;height:18px;color:#555}
+div.hw-chart .tick{position:absolute;transform:translateX(-50%);white-space:nowrap}
+div.hw-chart .key{display:flex;gap:14px;margin-top:4px;color:#444}
+div.hw-chart .dk{display:inline-block;height:12px;border-left:2px dashed DEMAND;margin-right:4px;vertical-align:-2px}
+div.hw-chart .sw{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px;vertical-align:-1px}
+</style>""".replace("DEMAND", palette.DEMAND)
+
+
+def interval_html(ranked: pd.DataFrame, unit: str = "samples/s", demand: float | None = None) -> str:
+    """The interval chart as plain HTML and CSS (no chart library to load, so it paints with the page's text):
+    each setup's predicted throughput (dot) and its 80 % interval (a low–high bar), coloured by basis, against
+    the demand (a dashed line). Hovering a row gives its numbers."""
+    import html
+
+    title = "Predicted throughput and 80% interval, against the demand"
+    rows, axis = interval_geometry(ranked, demand) if ranked is not None and "throughput" in ranked else (None, None)
+    if rows is None or axis is None or rows.empty:
+        return f'{INTERVAL_CSS}<div class="hw-chart"><div class="ttl">{title}</div>No setups to show</div>'
+    ticks = nice_ticks(axis.lo, axis.hi, axis.log)
+    grid = "".join(f'<div class="grid" style="left:{axis.pct(t)}%"></div>' for t in ticks)
+    dem = f'<div class="dem" style="left:{axis.pct(demand)}%"></div>' if demand and demand > 0 else ""
+    body = []
+    for r in rows.itertuples():
+        colour = palette.BASIS.get(r.basis, palette.OTHER)
+        tip = html.escape(f"{r.label}: predicted {fmt.rate(r.throughput, unit)}, 80% interval "
+                          f"{fmt.interval(r.low, r.high, unit)} ({r.basis})", quote=True)
+        body.append(f'<div class="row" title="{tip}"><div class="lbl">{html.escape(r.label)}</div><div class="trk">{grid}{dem}'
+                    f'<div class="bar" style="left:{r.left}%;width:{max(0.0, r.right - r.left)}%;background:{colour}"></div>'
+                    f'<div class="dot" style="left:{r.dot}%;background:{colour}"></div></div></div>')
+    tick_text = "".join(f'<span class="tick" style="left:{axis.pct(t)}%">{html.escape(fmt.compact(t))}</span>' for t in ticks)
+    axis_row = (f'<div class="axis"><div class="lbl"></div><div class="trk" style="border-left:none">{tick_text}</div></div>'
+                f'<div class="axis"><div class="lbl"></div><div>throughput ({html.escape(unit)}'
+                f'{", log scale" if axis.log else ""})</div></div>')
+    shown = [b for b in palette.BASIS if (rows["basis"] == b).any()]
+    key = "".join(f'<span><span class="sw" style="background:{palette.BASIS[b]}"></span>{b}</span>' for b in shown)
+    if dem:
+        key += '<span><span class="dk"></span>demand</span>'
+    return (f'{INTERVAL_CSS}<div class="hw-chart" role="img" aria-label="{html.escape(title)}"><div class="ttl">{title}</div>'
+            + "".join(body) + axis_row + f'<div class="key">{key}</div></div>')
 
 
 def curve_chart(curves: pd.DataFrame, y: str, title: str, y_title: str, log_y: bool = False, money: bool = False) -> go.Figure:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hwplan.app.dashboard import auth, data
+from hwplan.app.dashboard import auth, data, failures
 from hwplan.app.dashboard.views import catalog, common, compare, plan, profiles, reports
 
 try:  # the hosted "Deploy" button means nothing for a local planner
@@ -60,4 +60,4 @@ def main() -> None:
     page.run()
 
 
-main()
+failures.guarded(main)  # a page's failure: an error id here, the traceback in the server's log

@@ -63,12 +63,12 @@ def interval(low: object, high: object, unit: str = "") -> str:
 
 
 def usd(x: object, per: str = "") -> str:
-    """'$12,345 / month'; cents kept below $10; three significant digits below $1."""
+    """'$12,345 / month'; cents kept below $10; three significant digits below $1; nothing is '$0'."""
     v = num(x)
     if v is None:
         return MISSING
     a = abs(v)
-    body = number(a) if 0 < a < 1 else f"{a:,.2f}" if a < 10 else f"{a:,.0f}"
+    body = "0" if a == 0 else number(a) if a < 1 else f"{a:,.2f}" if a < 10 else f"{a:,.0f}"
     text = ("-$" if v < 0 else "$") + body
     return f"{text} / {per}" if per else text
 

@@ -12,6 +12,7 @@ from hwplan.core import fmt
 def test_units_read_naturally():
     assert fmt.usd(12345.4, "month") == "$12,345 / month"
     assert fmt.usd(503758) == "$503,758"
+    assert fmt.usd(0) == "$0" and fmt.usd(-0.0) == "$0"  # a zero cost has no cents
     assert fmt.usd(4.987) == "$4.99" and fmt.usd(0.01234) == "$0.0123" and fmt.usd(-20) == "-$20"
     assert fmt.kw(3.2) == "3.2 kW" and fmt.kw(0.072) == "72 W" and fmt.kw(1530) == "1.53 MW"
     assert fmt.watts(5888) == "5.89 kW"

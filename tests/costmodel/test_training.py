@@ -188,6 +188,13 @@ def test_a_training_plan_meets_the_deadline_at_the_lowest_cost(model):
     r = res.ranked
     assert (r["time_to_train_h"] <= 720).all() and r["usd_per_run_cloud"].is_monotonic_increasing
     assert {"device_hours", "energy_kwh_per_run", "co2_kg_per_run", "mfu", "data_parallel", "zero_stage"} <= set(r)
+    # each run's time has an 80 % interval around it, the same as predict_training gives for that setup
+    assert (r["time_to_train_low_h"] < r["time_to_train_h"]).all()
+    assert (r["time_to_train_h"] < r["time_to_train_high_h"]).all()
+    one = r.iloc[0]
+    est = predict_training(model, "llama3.1-70b", one["device"], int(one["count"]), one["precision"], tokens=1e12)
+    assert one["time_to_train_low_h"] * 3600 == pytest.approx(est.time_to_train_low_s, rel=0.02)
+    assert one["time_to_train_high_h"] * 3600 == pytest.approx(est.time_to_train_high_s, rel=0.02)
     # a tighter deadline costs more per run (more devices at lower efficiency) or cannot be met
     tight = plan(model, Demand(workload="llama3.1-70b", mode="training", token_volume=1e12, deadline_hours=72))
     assert not tight.feasible or tight.ranked["usd_per_run_cloud"].iloc[0] >= r["usd_per_run_cloud"].iloc[0]

@@ -77,12 +77,12 @@ def _device_table(cat: pd.DataFrame) -> None:
             "board_power_w", "price_usd", "cloud_usd_per_hour", "cloud_provider", "source"]
     st.dataframe(view[cols], hide_index=True, width="stretch", height=640, column_config={
         "launch_year": st.column_config.NumberColumn("year", format="%d"),
-        "bf16_tflops": st.column_config.NumberColumn("BF16 TFLOP/s", format="%.0f"),
-        "fp8_tflops": st.column_config.NumberColumn("FP8 TFLOP/s", format="%.0f"),
-        "int8_tops": st.column_config.NumberColumn("INT8 TOP/s", format="%.0f"),
+        "bf16_tflops": st.column_config.NumberColumn("BF16 TFLOP/s", format="localized"),
+        "fp8_tflops": st.column_config.NumberColumn("FP8 TFLOP/s", format="localized"),
+        "int8_tops": st.column_config.NumberColumn("INT8 TOP/s", format="localized"),
         "mem_gb": st.column_config.NumberColumn("memory GB", format="%.0f"),
-        "mem_bw_gbs": st.column_config.NumberColumn("bandwidth GB/s", format="%.0f"),
-        "board_power_w": st.column_config.NumberColumn("power W", format="%.0f"),
+        "mem_bw_gbs": st.column_config.NumberColumn("bandwidth GB/s", format="localized"),
+        "board_power_w": st.column_config.NumberColumn("power W", format="localized"),
         "price_usd": st.column_config.NumberColumn("list price", format="dollar"),
         "cloud_usd_per_hour": st.column_config.NumberColumn("cloud $/h", format="$%.2f"),
         "source": st.column_config.TextColumn("source", width="medium"),

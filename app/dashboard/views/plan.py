@@ -257,7 +257,7 @@ TRAINING_HEADERS = {  # column -> (header, hover help); the table wraps to the p
     "rank": ("#", "rank: cheapest run first"),
     "setup": ("setup", "devices × device · precision"),
     "layout": ("layout", "data × tensor × pipeline parallel, ZeRO stage, activation recompute"),
-    "time": ("time to train", "predicted"),
+    "time": ("time to train (80% interval)", "predicted, and the 80% interval of the prediction"),
     "cost": ("$ / run", "the pricing chosen in the sidebar"),
     "device_hours_text": ("device-h", "device-hours per run"),
     "energy": ("kWh / run", "accelerators plus host share, with the facility's PUE"),
@@ -281,7 +281,7 @@ def training_table(ranked: pd.DataFrame, pricing: str, model=None) -> pd.DataFra
     df = ranked.copy().reset_index(drop=True)
     df["rank"] = range(1, len(df) + 1)
     df["setup"] = charts.setup_label(df)
-    df["time"] = [fmt.duration(fmt.num(h) * 3600 if fmt.num(h) is not None else None) for h in df["time_to_train_h"]]
+    df["time"] = [training_time_text(r) for r in df.to_dict("records")]
     df["cost"] = df[charts.run_cost_column(pricing)].map(fmt.usd)
     df["device_hours_text"] = df["device_hours"].map(fmt.count)
     df["energy"] = df["energy_kwh_per_run"].map(fmt.number)
@@ -294,6 +294,34 @@ def training_table(ranked: pd.DataFrame, pricing: str, model=None) -> pd.DataFra
     df["global_batch_text"] = df["global_batch"].map(fmt.count)
     df["power"] = df["power_kw"].map(fmt.kw)
     return df[[c for c in TRAINING_COLUMNS if c in df.columns]]
+
+
+def _hours_as_s(h: object) -> float | None:
+    v = fmt.num(h)
+    return None if v is None else v * 3600
+
+
+def training_time_text(row) -> str:
+    """'1.04 h (33.2 min–2.3 h)': the predicted time to train and its 80 % interval."""
+    text = fmt.duration(_hours_as_s(row.get("time_to_train_h")))
+    lo, hi = _hours_as_s(row.get("time_to_train_low_h")), _hours_as_s(row.get("time_to_train_high_h"))
+    return text if lo is None or hi is None else f"{text} ({fmt.duration(lo)}–{fmt.duration(hi)})"
+
+
+def training_runner_up_text(row, best, cost_column: str) -> str:
+    """What a training runner-up costs more per run and how much longer or shorter it trains."""
+    c, b = fmt.num(row.get(cost_column)), fmt.num(best.get(cost_column))
+    parts = []
+    if c is not None and b:
+        diff = c - b
+        parts.append("the same cost per run" if abs(diff) < 0.005 * b else
+                     f"{'+' if diff > 0 else '−'}{fmt.usd(abs(diff))} / run ({fmt.pct(diff / b, signed=True)})")
+    t, tb = fmt.num(row.get("time_to_train_h")), fmt.num(best.get("time_to_train_h"))
+    if t is not None and tb:
+        gap = (t - tb) * 3600
+        parts.append("the same time" if abs(gap) < 0.005 * tb * 3600 else
+                     f"{fmt.duration(abs(gap))} {'longer' if gap > 0 else 'shorter'}")
+    return ", ".join(parts) or "ranked lower on time"
 
 
 def hours_text(h: float | None) -> str:
@@ -356,7 +384,9 @@ def render_training(wl: pd.DataFrame, model, inputs: state.PlanInputs) -> None:
     cost = top.get(charts.run_cost_column(inputs.pricing))
     m = st.columns(4)
     m[0].metric("Time to train", fmt.seconds(float(top["time_to_train_h"]) * 3600), border=True,
-                help=f"{fmt.number(top['time_to_train_h'])} h" + (f"; deadline {hours_text(deadline)}" if deadline else ""))
+                help=f"{fmt.number(top['time_to_train_h'])} h; 80% interval "
+                     f"{training_time_text(top).partition('(')[2].rstrip(')') or fmt.MISSING}"
+                     + (f"; deadline {hours_text(deadline)}" if deadline else ""))
     m[1].metric("Cost per run", fmt.usd(cost), border=True,
                 help=f"{inputs.pricing} pricing; cloud {fmt.usd(top.get('usd_per_run_cloud'))}, owned "
                      f"{fmt.usd(top.get('usd_per_run_owned'))}")
@@ -375,7 +405,15 @@ def render_training(wl: pd.DataFrame, model, inputs: state.PlanInputs) -> None:
     b[1].caption(f"{', '.join(layout.split(', ')[1:])} · global batch {fmt.count(top.get('global_batch'))} · memory "
                  f"{fmt.number(top.get('memory_gb_per_device'))}{f' of {fmt.number(cap)}' if cap else ''} GB per device"
                  f" · {BASIS_HELP.get(str(top['basis']), '')}")
+    st.markdown(f"**Basis:** {top['basis']}; the time to train, {training_time_text(top)}, "
+                f"{training_basis_text(wid, str(top['device']))}.")
     st.info(f"**Why this one:** {result.why}", icon=":material/emoji_events:")
+    rivals = ranked.iloc[1:5].to_dict("records")
+    if rivals:
+        cost_column = charts.run_cost_column(inputs.pricing)
+        st.markdown("**Runner-ups:**\n" + "\n".join(
+            f"- #{i} {fmt.count(r.get('count'))} × {r['device']} · {r.get('precision')}: "
+            f"{training_runner_up_text(r, top, cost_column)}" for i, r in enumerate(rivals, start=2)))
     price_notes(result.notes)
     st.plotly_chart(charts.training_chart(ranked, deadline_h=deadline, pricing=inputs.pricing),
                     key="training_chart")
@@ -549,17 +587,51 @@ def rows_basis_text(info: dict, workload: str) -> str:
     return text
 
 
+def stored_rows() -> pd.DataFrame:
+    """The store's rows, for the basis lines; an empty frame where the store cannot be read (the line is a
+    courtesy, the plan does not need it)."""
+    try:
+        return data.measurements(data.store_url(), data.store_version(data.store_url()))
+    except Exception:
+        return pd.DataFrame()
+
+
+@st.cache_data(show_spinner=False)
+def published_training_counts() -> pd.DataFrame:
+    """Published training results (data/published_training.csv) per workload and device."""
+    from hwplan.costmodel.trainfit import published_training
+
+    pub = published_training()
+    if pub.empty:
+        return pd.DataFrame(columns=["workload", "device", "n"])
+    return pub.groupby(["workload", "device"]).size().rename("n").reset_index()
+
+
+def training_basis_text(workload: str, device: str) -> str:
+    """What a training estimate is fitted on: published training results of this workload (on this device, and in
+    all) and the store's training-step rows, with a link to those in Profiles."""
+    pub = published_training_counts()
+    wl = pub[pub["workload"] == workload]
+    same = int(wl.loc[wl["device"] == device, "n"].sum())
+    text = (f"rests on {fmt.count(wl['n'].sum())} published training result{'' if wl['n'].sum() == 1 else 's'} of "
+            f"this workload ({fmt.count(same)} on this device; data/published_training.csv)" if len(wl) else
+            "rests on no published training result of this workload (the other workloads' efficiencies and the "
+            "step model's physics)")
+    rows = stored_rows()
+    rows = rows[rows["mode"] == "training"] if "mode" in rows else rows
+    info = rows_basis(rows, workload, device)
+    if info["n"]:
+        text += " and " + rows_basis_text(info, workload).removeprefix("rests on ")
+    return text
+
+
 def why_section(tgt: engine.Target, top, ranked: pd.DataFrame, result, demand: float, unit: str) -> None:
     """Why the recommendation: its basis and the rows it rests on, the layout, the binding constraint and what each
     runner-up costs more or breaks."""
     b = st.columns([1, 6])
     with b[0]:
         common.basis_badge(str(top["basis"]))
-    try:
-        rows = data.measurements(data.store_url(), data.store_version(data.store_url()))
-    except Exception:  # the basis line is a courtesy: a store that cannot be read leaves it out
-        rows = pd.DataFrame()
-    info = rows_basis(rows, tgt.reference or tgt.workload, str(top["device"]))
+    info = rows_basis(stored_rows(), tgt.reference or tgt.workload, str(top["device"]))
     b[1].markdown(f"**Basis:** {top['basis']} ({BASIS_HELP.get(str(top['basis']), '')}); the estimate "
                   f"{rows_basis_text(info, tgt.reference or tgt.workload)}. 80% interval "
                   f"{fmt.interval(top['low'], top['high'], unit)}: even on a log scale (high / estimate = estimate / "
@@ -734,8 +806,8 @@ def render() -> None:
     why_section(tgt, top, ranked, result, demand, unit)
     c = st.columns(2)
     pareto = getattr(result, "pareto", None)
-    c[0].plotly_chart(charts.pareto_chart(ranked, pareto, demand, unit), key="pareto_chart")
-    c[1].plotly_chart(charts.interval_chart(ranked, unit, demand), key="interval_chart")
+    c[0].html(charts.interval_html(ranked, unit, demand))  # HTML: it paints with the text, before any Plotly chart
+    c[1].plotly_chart(charts.pareto_chart(ranked, pareto, demand, unit), key="pareto_chart")
     tco_section(top, assumptions, result.notes, inputs.pricing)
     st.subheader("Ranked setups")
     if "precisions" in ranked and (ranked["precisions"] != ranked["precision"]).any():

@@ -33,7 +33,8 @@ def shots(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def page(browser):
-    ctx = browser.new_context(viewport={"width": 1440, "height": 1700})
+    """A fresh page at 1,400 x 1,000, the size the README's screenshots are taken at."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = ctx.new_page()
     yield pg
     ctx.close()

@@ -1,8 +1,11 @@
 """Chart functions are pure: DataFrame in, Figure out, no Streamlit."""
 
+import re
+
 import pandas as pd
 import plotly.graph_objects as go
 
+from hwplan.app import palette
 from hwplan.app.dashboard import charts
 
 
@@ -30,18 +33,18 @@ def test_pareto_chart_has_setups_energy_colour_and_demand_line():
 
 
 def test_empty_inputs_give_a_labelled_empty_chart():
-    for fig in (charts.pareto_chart(pd.DataFrame()), charts.interval_chart(pd.DataFrame()),
+    for fig in (charts.pareto_chart(pd.DataFrame()),
                 charts.scaling_chart(pd.DataFrame()), charts.measured_vs_predicted_chart(pd.DataFrame()),
                 charts.perf_per_watt_chart(pd.DataFrame()), charts.roofline_chart(pd.DataFrame())):
         assert len(fig.data) == 0 and fig.layout.annotations and fig.layout.title.text
 
 
-def test_interval_chart_groups_by_basis_with_low_high_bars():
-    fig = charts.interval_chart(ranked(), "samples/s")
-    dots = [t for t in fig.data if t.type == "scatter"]
-    assert [t.name for t in dots] == ["measured", "calibrated", "roofline"]
-    bar = fig.data[0]
-    assert bar.type == "bar" and list(bar.base) == [8_000.0] and list(bar.x) == [5_000.0]
+def test_interval_chart_colours_each_setup_by_basis_and_says_when_empty():
+    page = charts.interval_html(ranked(), "samples/s")
+    colours = re.findall(r'class="dot" style="left:[\d.]+%;background:(#[0-9a-f]{6})', page)
+    assert colours == [palette.BASIS[b] for b in ("measured", "calibrated", "roofline")]
+    for empty in (pd.DataFrame(), pd.DataFrame({"throughput": [float("nan")], "low": [1.0], "high": [2.0]})):
+        assert "No setups to show" in charts.interval_html(empty) and 'class="row"' not in charts.interval_html(empty)
 
 
 def test_curve_charts_one_line_per_setup_and_precision():

@@ -74,25 +74,44 @@ def test_cost_gap_never_says_more_than_100_percent_below(a, b):
         assert abs(int(m.group(1)) / 100 - (nxt - cost) / nxt) <= 0.005 + 1e-9
 
 
-def test_interval_chart_plots_predicted_throughput_with_low_high_bars():
+def test_interval_chart_places_each_prediction_and_its_interval_on_the_axis():
     df = ranked()
-    fig = charts.interval_chart(df, "tokens/s", demand=20_000)
-    dots = [t for t in fig.data if t.type == "scatter"]
-    bars = [t for t in fig.data if t.type == "bar"]
-    # the dots are each setup's prediction (#1 on top: the frame is reversed), never the demand
-    assert sorted(np.concatenate([t.x for t in dots])) == sorted(df["throughput"])
-    assert all(x != 20_000 for t in dots for x in t.x)
-    base = np.concatenate([t.base for t in bars])
-    width = np.concatenate([t.x for t in bars])
-    assert sorted(base) == sorted(df["low"]) and sorted(base + width) == pytest_approx(sorted(df["high"]))
-    assert any(s.x0 == 20_000 for s in fig.layout.shapes)
-    assert fig.layout.xaxis.type != "log"  # a spread under 10x reads on a linear axis
+    rows, axis = charts.interval_geometry(df, demand=20_000)
+    assert not axis.log and axis.lo == 0 and axis.hi >= df["high"].max()  # a spread under 10x: linear from zero
+    # the dots are each setup's prediction, never the demand; the bar spans low..high, #1 on top
+    assert list(rows["dot"]) == [axis.pct(v) for v in df["throughput"]]
+    assert list(rows["left"]) == [axis.pct(v) for v in df["low"]] and list(rows["right"]) == [axis.pct(v) for v in df["high"]]
+    assert (rows["left"] < rows["dot"]).all() and (rows["dot"] < rows["right"]).all()
+    assert rows["label"].iloc[0].startswith("#1 ")
+    page = charts.interval_html(df, "tokens/s", demand=20_000)
+    assert f'class="dem" style="left:{axis.pct(20_000)}%"' in page
+    assert page.count('class="row"') == len(df) and not SCI.search(page)
+    assert "tokens/s" in page and "16,400–35,900 tokens/s" in page  # the hover text, formatted
 
 
-def pytest_approx(v):
-    import pytest
+@given(st.lists(st.tuples(st.floats(1e-3, 1e9), st.floats(1.0, 50.0)), min_size=1, max_size=15),
+       st.one_of(st.none(), st.floats(1e-3, 1e9)))
+def test_interval_chart_keeps_every_mark_on_its_track(points, demand):
+    tp = [p for p, _ in points]
+    df = pd.DataFrame({"rank": range(1, len(points) + 1), "device": "x", "count": 1, "precision": "fp8",
+                       "throughput": tp, "low": [p / w for p, w in points], "high": [p * w for p, w in points],
+                       "basis": "roofline"})
+    rows, axis = charts.interval_geometry(df, demand)
+    assert len(rows) == min(12, len(df))
+    for col in ("left", "dot", "right"):
+        assert rows[col].between(0, 100).all()
+    assert (rows["left"] <= rows["dot"]).all() and (rows["dot"] <= rows["right"]).all()
+    spread = max(max(tp) * 50, demand or 0) / min(min(p / w for p, w in points), demand or float("inf"))
+    if spread <= 10:
+        assert not axis.log
+    page = charts.interval_html(df, "samples/s", demand)
+    assert not SCI.search(page) and "nan" not in page
 
-    return pytest.approx(v)
+
+def test_axis_ticks_are_round_numbers_inside_the_axis():
+    assert charts.nice_ticks(0, 25_000, False) == [0, 5_000, 10_000, 15_000, 20_000, 25_000]
+    assert charts.nice_ticks(100, 10_000, True) == [100, 200, 500, 1_000, 2_000, 5_000, 10_000]
+    assert charts.nice_ticks(1, 1e6, True) == [1, 10, 100, 1e3, 1e4, 1e5, 1e6]
 
 
 def test_rack_scale_devices_are_bought_in_whole_trays():
@@ -136,3 +155,15 @@ def test_plan_inputs_and_assumptions_survive_the_url(throughput, pricing):
     # throughput is written with 6 significant digits
     assert not notes and back.pricing == pricing and abs(back.throughput - throughput) <= 1e-5 * throughput
     assert state.read_assumption_link(q) == ("team", state.assumptions_hash({"pue": 1.3}))
+
+
+def test_a_training_run_reads_with_its_interval_and_its_runner_ups_gaps():
+    from hwplan.app.dashboard.views import plan as view
+
+    best = {"time_to_train_h": 1.0, "time_to_train_low_h": 0.5, "time_to_train_high_h": 2.5, "usd_per_run_cloud": 100.0}
+    assert view.training_time_text(best) == "1 h (30 min–2.5 h)"
+    assert view.training_time_text({"time_to_train_h": 30.0}) == "30 h"  # no interval: none is invented
+    slower = {"time_to_train_h": 1.5, "usd_per_run_cloud": 162.0}
+    assert view.training_runner_up_text(slower, best, "usd_per_run_cloud") == "+$62 / run (+62%), 30 min longer"
+    same = {"time_to_train_h": 1.0, "usd_per_run_cloud": 100.2}
+    assert view.training_runner_up_text(same, best, "usd_per_run_cloud") == "the same cost per run, the same time"

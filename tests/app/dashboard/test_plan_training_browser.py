@@ -79,6 +79,14 @@ def test_plan_a_training_run_of_llama_70b(server, page, shots, model_cache):
     assert re.search(r"(ZeRO-\d|no ZeRO), \w+ recompute · global batch [\d,]+ · memory [\d.,]+ of [\d.,]+ GB per device",
                      page.get_by_test_id("stMain").inner_text())
     assert "e+" not in page.get_by_test_id("stMain").inner_text()  # no scientific notation anywhere
+    # why, visibly: the time's interval and what it rests on, and what each runner-up costs more or saves in time
+    main = page.get_by_test_id("stMain").inner_text()
+    assert re.search(r"Basis: \w+; the time to train, [\d.,]+ (h|days) \([\d.,]+ (h|days)–[\d.,]+ (h|days)\), rests on "
+                     r"[\d,]+ published training results? of this workload", main), main[:2000]
+    rivals = re.findall(r"#(\d) [\d,]+ × \S+ · \w+: [+−]\$[\d,]+ / run \([+−]?\d+%\), [\d.,]+ \w+ (longer|shorter)", main)
+    assert [int(r[0]) for r in rivals] == [2, 3, 4, 5][:len(rivals)] and rivals
+    assert re.search(r"[\d.,]+ (h|min|days) \([\d.,]+ (h|min|days)–[\d.,]+ (h|min|days)\)",
+                     page.locator("table.hw-ranked td").nth(3).inner_text())
 
     # the page plans what the engine plans for the same inputs
     model = ModelCache(Path(model_cache)).get(Store.open(server.db), seed=False)
