@@ -1,4 +1,9 @@
-"""The results store: Measurement rows, saved reports and assumption sets, through SQLAlchemy.
+"""The results store: Measurement rows, saved reports and assumption sets, users and the audit log, through
+SQLAlchemy.
+
+Every change a person makes names its `actor` (`hwplan.core.accounts.User`; the CLI and a single-user dashboard are
+`LOCAL`, the local admin): the store refuses what the actor's role does not allow, and writes the change's audit
+row in the change's own transaction.
 
 SQLite file by default, any SQLAlchemy URL (PostgreSQL for a team). Writes are all-or-nothing per call,
 and a measurement already stored (same `KEY_COLUMNS`) is not stored twice, even when several processes
