@@ -54,17 +54,22 @@ def oidc_configured(folder: Path | None = None) -> bool:
 def auth_mode(requested: str, url: str, address: str) -> tuple[str, str]:
     """The sign-in mode `hwplan app` serves with (HwplanError, exit 2, where the requested one is not allowed), and
     the store's URL as shown to people (password hidden)."""
-    from hwplan.core.accounts import choose_auth
-    from hwplan.core.store import Store
+    from hwplan.core.accounts import choose_auth, file_has_users
 
-    shown = Store(url).describe()
-    if requested == "none":  # refused before any connection is tried
-        choose_auth(requested, url, address, False, False, shown_url=shown)
-    store = Store.open(url)
-    try:
-        has_users = store.has_users()
-    finally:
-        store.close()
+    # a SQLite file is asked with sqlite3 alone: pandas and SQLAlchemy load in the warm-up thread, beside the server
+    has_users = file_has_users(url) if url.startswith("sqlite") and "mode=memory" not in url else None
+    shown = url
+    if has_users is None:
+        from hwplan.core.store import Store
+
+        shown = Store(url).describe()
+        if requested == "none":  # refused before any connection is tried
+            choose_auth(requested, url, address, False, False, shown_url=shown)
+        store = Store.open(url)
+        try:
+            has_users = store.has_users()
+        finally:
+            store.close()
     mode = choose_auth(requested, url, address, has_users, oidc_configured(), shown_url=shown)
     if mode == "local" and not has_users:
         output.error("note: the store has no users yet, so no one can sign in; add one: hwplan users add NAME --role "

@@ -210,3 +210,27 @@ def choose_auth(requested: str, url: str, address: str | None, has_users: bool, 
                           "client_id, client_secret, server_metadata_url) in .streamlit/secrets.toml; add it, or use "
                           "--auth local")
     return requested
+
+
+def file_has_users(path) -> bool | None:
+    """Whether a SQLite store file holds any account, asked with the standard library only (`hwplan app` asks before
+    its server starts, without loading pandas or SQLAlchemy): False for a file not there yet or from before
+    accounts, None when the file cannot be read this way (the store itself then says what is wrong)."""
+    import sqlite3
+    from pathlib import Path
+
+    from hwplan.core.paths import sqlite_file
+
+    file = sqlite_file(path) if isinstance(path, str) and ":/" in path else Path(path)  # a URL, or a file's path
+    if file is None:
+        return None
+    if not file.exists():
+        return False
+    try:
+        con = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        try:
+            return con.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return False if "no such table" in str(exc) else None

@@ -60,3 +60,14 @@ def sqlite_url(path: Path) -> str:
     """The SQLAlchemy URL of a SQLite file. '%', '?' and '#' are percent-quoted (SQLAlchemy unquotes the file name,
     and would read '?' as the start of its query); everything else, spaces included, stays as written."""
     return "sqlite:///" + str(path).replace("%", "%25").replace("?", "%3F").replace("#", "%23")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL, read as SQLAlchemy reads it (query cut off, the name percent-unquoted); None for
+    another database or an in-memory one."""
+    from urllib.parse import unquote
+
+    if not url.startswith("sqlite"):
+        return None
+    name = unquote(url.split("///", 1)[-1].split("?", 1)[0]) if "///" in url else ""
+    return None if not name or name == ":memory:" else Path(name)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -117,16 +117,8 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self.engine: sa.Engine | None = None
-        self._sqlite_file = self._file_of(url)
+        self._sqlite_file = paths.sqlite_file(url)
         self._light = False  # a current SQLite store read with sqlite3 until the engine is needed
-
-    @staticmethod
-    def _file_of(url: str) -> Path | None:
-        """The file of a SQLite URL, read as SQLAlchemy reads it (query cut off, the name percent-unquoted)."""
-        if not url.startswith("sqlite"):
-            return None
-        name = unquote(url.split("///", 1)[-1].split("?", 1)[0]) if "///" in url else ""
-        return None if not name or name == ":memory:" else Path(name)
 
     def _read_only(self) -> sqlite3.Connection:
         """A standard-library connection to this SQLite store, read-only (the light path)."""
@@ -700,6 +692,12 @@ class Store:
 
     @_retrying
     def has_users(self) -> bool:
+        """Whether any account exists. A SQLite file is asked through the standard library (no SQLAlchemy, no
+        migration: `hwplan app` asks this before its server starts); one that does not exist yet has none."""
+        if self._sqlite_file is not None and self.engine is None:
+            known = accounts.file_has_users(self._sqlite_file)
+            if known is not None:
+                return known  # otherwise the engine reports what is wrong with the file
         import sqlalchemy as sa
 
         from hwplan.core.tables import users

@@ -3,6 +3,8 @@ sees which report, the audit log, and a store of the previous release gaining ac
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
@@ -237,3 +239,20 @@ def test_too_many_failed_sign_ins_refuse_the_name_for_a_while(store):
     with store._engine().begin() as conn:  # the tries grow old
         conn.execute(sa.text("UPDATE audit SET at = '2000-01-01T00:00:00.000000Z' WHERE action = 'login-failed'"))
     assert store.authenticate("ana", "ana's password") == ANA
+
+
+def test_the_light_users_check_reads_a_sqlite_file_without_the_store(tmp_path):
+    db = tmp_path / "s.db"
+    assert accounts.file_has_users(db) is False  # not there yet: a fresh store has no users
+    store = Store.open(str(db))
+    assert accounts.file_has_users(f"sqlite:///{db}") is False and store.has_users() is False
+    store.add_user("root", "a long password", ADMIN, actor=LOCAL)
+    store.close()
+    assert accounts.file_has_users(db) is True and Store(f"sqlite:///{db}").has_users() is True
+    old = tmp_path / "old.db"
+    sqlite3.connect(old).execute("CREATE TABLE meta (key TEXT)").connection.close()
+    assert accounts.file_has_users(old) is False  # a store from before accounts
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 100)
+    assert accounts.file_has_users(junk) is None  # the store itself says what is wrong
+    assert accounts.file_has_users("postgresql+psycopg://u@h/db") is None
