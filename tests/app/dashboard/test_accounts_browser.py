@@ -53,7 +53,7 @@ def go(page, name: str) -> None:
     page.get_by_test_id("stTopNavLink").filter(has_text=name).first.click()
 
 
-def test_an_anonymous_visitor_sees_only_the_sign_in_form(team, page):
+def test_an_anonymous_visitor_sees_only_the_sign_in_form(team, page, shots):
     srv, _, rid = team
     for path in ("/", f"/?report={rid}", "/reports"):
         page.goto(srv.url + path)
@@ -62,6 +62,7 @@ def test_an_anonymous_visitor_sees_only_the_sign_in_form(team, page):
         body = page.inner_text("body")
         assert "Plan" not in [h.inner_text() for h in page.locator("h1").all()]
         assert "Why this one" not in body and "Q3 fleet" not in body and "Save report" not in body
+    page.screenshot(path=str(shots / "sign-in.png"))
     page.get_by_role("textbox", name="Name").fill("ana")
     page.get_by_role("textbox", name="Password").fill("not her password")
     page.get_by_role("button", name="Sign in").click()
@@ -69,12 +70,13 @@ def test_an_anonymous_visitor_sees_only_the_sign_in_form(team, page):
     assert "Signed in as" not in page.inner_text("body")
 
 
-def test_a_viewer_can_read_but_not_delete_a_planners_shared_report(team, page):
+def test_a_viewer_can_read_but_not_delete_a_planners_shared_report(team, page, shots):
     srv, store, rid = team
     sign_in(page, srv.url + "/reports", "vic")
     page.get_by_role("button", name="Open").wait_for(timeout=WAIT_MS)
     assert page.get_by_role("button", name="Open").count() == 1
     assert page.get_by_role("button", name="Delete").count() == 0
+    page.screenshot(path=str(shots / "reports-viewer.png"))
     with pytest.raises(PermissionDenied, match=r"vic \(viewer\) may not delete"):  # and the store refuses it anyway
         store.delete_report(rid, actor=store.get_user("vic"))
     assert store.get_report(rid) is not None
