@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-LOG = logging.getLogger("hwplan.dashboard")
+LOG = logging.getLogger(__name__)  # hwplan.app.dashboard.failures
 
 
 def guarded(run: Callable[[], None]) -> None:

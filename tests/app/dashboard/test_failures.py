@@ -31,7 +31,7 @@ def failing(kind: str, text: str):
 @given(st.sampled_from(["value", "key", "os"]), st.text(alphabet="abcxyz<>#*_ ", max_size=20))
 def test_an_error_shows_an_id_not_a_traceback_and_logs_it(caplog, kind, text):
     caplog.clear()
-    with caplog.at_level(logging.ERROR, logger="hwplan.dashboard"):
+    with caplog.at_level(logging.ERROR, logger="hwplan.app.dashboard.failures"):
         at = failing(kind, text).run()
     assert not at.exception  # Streamlit's traceback element never appears
     shown = "\n".join(e.value for e in at.error)
