@@ -42,12 +42,13 @@ def table(rows: Sequence[dict], columns: Sequence[Column], title: str | None = N
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text  # a cell is text as given, never Rich markup ('[x]' stays '[x]')
 
     t = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False, show_edge=False)
     for _, header, _ in columns:
         t.add_column(header, no_wrap=True, overflow="ignore")
     for r in rows:
-        t.add_row(*(f(r.get(k)) for k, _, f in columns))
+        t.add_row(*(Text(f(r.get(k))) for k, _, f in columns))
     buf = io.StringIO()
     Console(file=buf, width=max(shutil.get_terminal_size((200, 40)).columns, 400), highlight=False,
             color_system=None).print(t)

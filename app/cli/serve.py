@@ -51,6 +51,21 @@ def oidc_configured(folder: Path | None = None) -> bool:
     return False
 
 
+def check_address(address: str, port: int) -> None:
+    """Refuse (HwplanError, exit 2) an address or port the server could not listen on, before anything starts."""
+    import socket
+
+    from hwplan.core.errors import HwplanError
+
+    if not 0 < port < 65536:
+        raise HwplanError(f"--port {port}: give a port from 1 to 65535 (e.g. 8501)")
+    try:
+        socket.getaddrinfo(address or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise HwplanError(f"--address {address!r} is not an address this machine can listen on ({exc}); give an IP "
+                          "address or host name without brackets, e.g. 127.0.0.1, ::1, localhost or 0.0.0.0") from exc
+
+
 def auth_mode(requested: str, url: str, address: str) -> tuple[str, str]:
     """The sign-in mode `hwplan app` serves with (HwplanError, exit 2, where the requested one is not allowed), and
     the store's URL as shown to people (password hidden)."""
@@ -84,10 +99,12 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     entry = files("hwplan.app.dashboard") / "main.py"  # a file for Streamlit to run, not an import
     url = as_db_url(args.db) if args.db else default_db_url()
+    check_address(args.address, args.port)
     mode, shown = auth_mode(args.auth, url, args.address)
     os.environ["HWPLAN_DB"] = url  # the dashboard reads its store from here, in this process
     os.environ["HWPLAN_AUTH"] = mode  # and how it signs people in
-    output.error(f"hwplan dashboard on http://{args.address}:{args.port}  (store: {shown}; sign-in: {mode})")
+    host = f"[{args.address}]" if ":" in args.address else args.address  # an IPv6 address in a URL
+    output.error(f"hwplan dashboard on http://{host}:{args.port}  (store: {shown}; sign-in: {mode})")
 
     from streamlit.web import bootstrap
 

@@ -14,6 +14,7 @@ import os
 import streamlit as st
 
 from hwplan.app.dashboard import data
+from hwplan.app.dashboard.plaintext import plain
 from hwplan.core import accounts
 from hwplan.core.accounts import LOCAL, User
 
@@ -110,7 +111,7 @@ def _sign_in(store, m: str) -> None:
         try:
             user = store.authenticate(name or "", password or "")
         except accounts.TooManyTries as exc:
-            st.error(f"Not signed in: {exc}.")
+            st.error(f"Not signed in: {plain(exc)}.")
             return
         if user is None:
             st.error("Wrong name or password.")

@@ -120,8 +120,10 @@ def require(user: User | None, action: str, what: str, owner: str | None = None,
 
 def hash_password(password: str) -> str:
     """scrypt$N$r$p$salt$key (salt and key in URL-safe base64): every parameter needed to check it again."""
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise HwplanError(f"the password is {len(password)} characters long; give at least {MIN_PASSWORD_CHARS}")
+    if len(password.strip()) < MIN_PASSWORD_CHARS:
+        n = len(password.strip())
+        raise HwplanError(f"the password is {n} character{'' if n == 1 else 's'} long (not counting spaces at its ends); "
+                          f"give at least {MIN_PASSWORD_CHARS}")
     salt = secrets.token_bytes(SALT_BYTES)
     key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"

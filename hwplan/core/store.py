@@ -597,9 +597,12 @@ class Store:
         name, role = accounts.check_name(name), accounts.check_role(role)
         hashed = None if password is None else accounts.hash_password(password)
         with self._engine().begin() as conn:
-            if conn.execute(sa.select(users.c.name).where(users.c.name == name)).first() is not None:
-                raise HwplanError(f"a user named '{name}' already exists; choose another name, or change their role "
-                                  f"with `hwplan users set-role {name} ROLE`")
+            taken = conn.execute(sa.select(users.c.name).where(sa.func.lower(users.c.name) == name.lower())).first()
+            if taken is not None:  # 'BEN' beside 'ben' would be a look-alike account
+                same = taken[0] == name
+                raise HwplanError(f"a user named '{taken[0]}' already exists{'' if same else ' (names ignore case)'}; "
+                                  f"choose another name, or change their role with `hwplan users set-role {taken[0]} "
+                                  "ROLE`")
             conn.execute(users.insert().values(name=name, password_hash=hashed, role=role, created_at=utc_now_iso()))
             _audit(conn, actor, "create", "user", name, f"role {role}")
         return User(name, role)

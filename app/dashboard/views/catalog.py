@@ -195,7 +195,7 @@ def _assumptions(cat: pd.DataFrame, url: str) -> None:
             try:
                 store.put_assumptions(name.strip()[:200], utc_now_iso(), payload, actor=auth.current_user())
             except PermissionDenied as exc:
-                st.error(f"Not saved: {exc}")
+                st.error(f"Not saved: {common.plain(exc)}")
                 return
             label = f"set '{name.strip()[:200]}'"
         st.session_state[common.ASSUMPTIONS_LABEL_KEY] = label

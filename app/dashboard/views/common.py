@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import pandas as pd
@@ -10,6 +9,7 @@ import streamlit as st
 
 from hwplan.app import palette
 from hwplan.app.dashboard import auth, data, engine
+from hwplan.app.dashboard.plaintext import WORD_JOINER, plain  # noqa: F401  (the views' one escaper)
 from hwplan.app.reports.snapshot import save_report
 from hwplan.core import accounts
 from hwplan.core.accounts import User
@@ -19,24 +19,6 @@ ASSUMPTIONS_KEY = "assumptions"            # dict of Assumptions fields (session
 ASSUMPTIONS_LABEL_KEY = "assumptions_label"  # "defaults", "session overrides" or a saved set's name
 SCENARIO_ORDER = ("image recognition", "object detection", "NLP", "LLM inference", "recommendation",
                   "financial risk scoring", "medical imaging")
-
-
-# Every ASCII punctuation mark: CommonMark lets a backslash escape each, and escaped they start no heading, list,
-# emphasis, link, HTML, LaTeX ($) or Streamlit directive (:red[...], :material/x:).
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-# GFM turns bare URLs and emails into links after escapes are read, where the text before them is a space, a
-# punctuation mark or nothing: an invisible word joiner (U+2060) there, and after '@', keeps them text.
-_URL_START = re.compile(r"(?i)(?=https?:|www\.|ftp:|mailto:|xmpp:)")
-WORD_JOINER = "\u2060"
-
-
-def plain(text: object) -> str:
-    """User text (titles, authors, names, notes) for any Streamlit element that reads Markdown, shown as typed, on
-    one line: never a heading, a link, markup or a formula (what it shows differs from what was typed only by
-    invisible word joiners before a URL and after an '@')."""
-    s = " ".join(str("" if text is None else text).split())
-    s = _URL_START.sub(WORD_JOINER, s).replace("@", "@" + WORD_JOINER)
-    return _PUNCTUATION.sub(r"\\\1", s)
 
 
 def signed_in_bar(user: User, on_sign_out: Callable[[], None]) -> None:
@@ -52,7 +34,7 @@ def session_assumptions():
     try:
         return engine.make_assumptions(values)
     except Exception as exc:
-        st.warning(f"The assumption overrides are invalid ({exc}); using the defaults.")
+        st.warning(f"The assumption overrides are invalid ({plain(exc)}); using the defaults.")
         return engine.make_assumptions({})
 
 
@@ -104,7 +86,7 @@ def save_report_control(kind: str, inputs: dict, plan_result=None, estimates=Non
                                   inputs=inputs, plan_result=plan_result, estimates=estimates, curves=curves,
                                   assumptions=assumptions, actor=user, shared=shared)
             except Exception as exc:
-                st.error(f"The report could not be saved: {exc}")
+                st.error(f"The report could not be saved: {plain(exc)}")
             else:
                 st.session_state[f"{key}_last_id"] = rid
         rid = st.session_state.get(f"{key}_last_id")

@@ -197,7 +197,7 @@ def ranked_plan(spinner: str, explain, model, inputs, **kw):
         except HwplanError as exc:
             st.error(f"Planning failed: {explain(exc)}")
         except Exception as exc:
-            st.error(f"Planning failed ({type(exc).__name__}): {exc}")
+            st.error(f"Planning failed ({type(exc).__name__}): {common.plain(exc)}")
     return None
 
 
@@ -755,7 +755,7 @@ def render() -> None:
     try:
         tgt = engine.target(model, inputs, uploaded)
     except HwplanError as exc:
-        st.error(f"Your model cannot be planned: {exc}" if inputs.own else f"Planning failed: {exc}")
+        st.error(f"Your model cannot be planned: {common.plain(exc)}" if inputs.own else f"Planning failed: {common.plain(exc)}")
         return
     caption(wl, inputs, tgt)
     if not inputs.kinds:

@@ -137,3 +137,39 @@ def test_auto_on_a_store_with_users_is_local(tmp_path, capsys):
     Store.open(db).add_user("root", "a long password", "admin")
     assert auth_mode("auto", url, "127.0.0.1")[0] == "local"
     assert auth_mode("local", url, "0.0.0.0")[0] == "local"
+
+
+def test_names_that_differ_only_in_case_and_blank_passwords_are_refused(tmp_path, monkeypatch, capsys):
+    db = str(tmp_path / "team.db")
+    _stdin(monkeypatch, "ben's password\n")
+    assert main(["users", "add", "ben", "--role", "planner", "--password-stdin", "--db", db]) == 0
+    _stdin(monkeypatch, "another password\n")
+    assert main(["users", "add", "BEN", "--role", "admin", "--password-stdin", "--db", db]) == 2
+    assert "a user named 'ben' already exists (names ignore case)" in capsys.readouterr().err
+    for pw, n in (("        \n", 0), ("a\n", 1), ("  abc   \n", 3)):
+        _stdin(monkeypatch, pw)
+        assert main(["users", "add", "cat", "--role", "viewer", "--password-stdin", "--db", db]) == 2
+        assert f"the password is {n} character{'' if n == 1 else 's'} long" in capsys.readouterr().err
+    assert main(["users", "list", "--json", "--db", db]) == 0
+    assert [u["name"] for u in json.loads(capsys.readouterr().out)] == ["ben"]
+
+
+def test_the_audit_table_prints_user_text_as_stored(tmp_path, capsys):
+    from hwplan.app.reports.snapshot import save_report
+
+    db = str(tmp_path / "team.db")
+    store = Store.open(db)
+    title = "# Heading [x](http://evil.example) <b>bold</b> [bold red]y[/bold red]"
+    rid = save_report(store, title=title, inputs={"workload": "resnet50"})
+    store.close()
+    assert main(["audit", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert rid in out and "[x](http://evil.example) <b>bold</b> [bold red]y[/bold red]" in out  # no Rich markup read
+
+
+@pytest.mark.parametrize("address", ["[::1]", "no such host.invalid", "127.0.0.1:80"])
+def test_an_address_the_server_cannot_listen_on_exits_2_before_it_starts(tmp_path, capsys, address):
+    assert main(["app", "--address", address, "--port", "8765", "--db", str(tmp_path / "s.db")]) == 2
+    err = capsys.readouterr().err
+    assert f"--address {address!r} is not an address this machine can listen on" in err and "Traceback" not in err
+    assert not (tmp_path / "s.db").exists()  # nothing was started or created

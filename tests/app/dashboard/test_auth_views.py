@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -93,3 +94,17 @@ def test_a_planner_deletes_only_their_own_and_sees_only_what_is_shared(team):
     assert team.get_report(own) is None and team.get_report(shared) is not None
     row = team.audit_log().iloc[0]
     assert (row["actor"], row["action"], row["kind"], row["object_id"]) == ("ana", "delete", "report", own)
+
+
+def test_a_refused_overwrite_names_the_set_as_typed_not_as_markdown(team):
+    bait = "ben set <b>x</b> [l](http://evil.example)"
+    team.put_assumptions(bait, "2026-12-01T00:00:00Z", {"pue": 1.5}, actor=BEN)
+    at = _page("catalog", ANA).run()
+    at.text_input(key="cat_set_name").input(bait)
+    at.button(key="FormSubmitter:assumptions_form-Apply and save as named set").click().run()
+    assert not at.exception
+    shown = [e.value for e in at.error if e.value.startswith("Not saved")]
+    assert shown, [e.value for e in at.error]
+    # every mark escaped: Markdown makes no link or tag of it, and the text reads as typed once unescaped
+    assert not re.search(r"(?<!\\)\]\(|(?<!\\)<b", shown[0]) and "\\[l\\]\\(\u2060http" in shown[0]
+    assert team.get_assumptions(bait) == {"pue": 1.5}  # ben's set is unchanged
