@@ -17,7 +17,7 @@ from hwplan.core.store import Store
 from hwplan.costmodel import llmconfig
 from hwplan.costmodel.cache import ModelCache
 from tests.app.conftest import REPO, AppServer
-from tests.app.dashboard.browsing import WAIT_MS, best, settle, wait_text
+from tests.app.dashboard.browsing import best, fill, settle, wait_text
 
 pytestmark = pytest.mark.browser
 QWEN = REPO / "tests" / "costmodel" / "configs" / "qwen3-8b.json"
@@ -36,13 +36,6 @@ def pick_own_model(page) -> None:
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Scenario").click()
     page.get_by_role("option", name="Your own model").click()
     wait_text(page, "Your model from")
-
-
-def fill(page, label: str, value: str, url_part: str) -> None:
-    box = page.get_by_role("spinbutton", name=label)
-    box.fill(value)
-    box.press("Enter")
-    page.wait_for_function("(p) => location.search.includes(p)", arg=url_part, timeout=WAIT_MS)
 
 
 def metric(page, label: str) -> str:

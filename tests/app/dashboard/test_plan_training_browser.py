@@ -16,7 +16,7 @@ from hwplan.app.dashboard import engine, state
 from hwplan.core.store import Store
 from hwplan.costmodel.cache import ModelCache
 from tests.app.conftest import AppServer
-from tests.app.dashboard.browsing import WAIT_MS, best, metric, settle, wait_text
+from tests.app.dashboard.browsing import WAIT_MS, best, fill, metric, settle, wait_text
 
 pytestmark = pytest.mark.browser
 DURATION = r"[\d,.]+ (h|days)"
@@ -43,13 +43,6 @@ def pick(page, box: str, option: str) -> None:
             if attempt == 2:
                 raise
     settle(page)  # the rerun the choice starts is over before the next box is opened
-
-
-def fill(page, label: str, value: str, url_part: str) -> None:
-    field = page.get_by_role("spinbutton", name=label)
-    field.fill(value)
-    field.press("Enter")
-    page.wait_for_function("(p) => location.search.includes(p)", arg=url_part, timeout=WAIT_MS)
 
 
 def test_plan_a_training_run_of_llama_70b(server, page, shots, model_cache):
