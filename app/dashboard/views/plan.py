@@ -308,14 +308,22 @@ def training_time_text(row) -> str:
     return text if lo is None or hi is None else f"{text} ({fmt.duration(lo)}–{fmt.duration(hi)})"
 
 
+def cost_more_text(row, best, column: str, per: str) -> str | None:
+    """'+$642 / month (+5%)' over the recommendation, 'the same cost' (per run: 'the same cost per run') within
+    0.5 %, None where either cost is missing."""
+    c, b = fmt.num(row.get(column)), fmt.num(best.get(column))
+    if c is None or not b:
+        return None
+    diff = c - b
+    if abs(diff) < 0.005 * b:
+        return "the same cost" + (" per run" if per == "run" else "")
+    return f"{'+' if diff > 0 else '−'}{fmt.usd(abs(diff))} / {per} ({fmt.pct(diff / b, signed=True)})"
+
+
 def training_runner_up_text(row, best, cost_column: str) -> str:
     """What a training runner-up costs more per run and how much longer or shorter it trains."""
-    c, b = fmt.num(row.get(cost_column)), fmt.num(best.get(cost_column))
-    parts = []
-    if c is not None and b:
-        diff = c - b
-        parts.append("the same cost per run" if abs(diff) < 0.005 * b else
-                     f"{'+' if diff > 0 else '−'}{fmt.usd(abs(diff))} / run ({fmt.pct(diff / b, signed=True)})")
+    gap = cost_more_text(row, best, cost_column, "run")
+    parts = [gap] if gap else []
     t, tb = fmt.num(row.get("time_to_train_h")), fmt.num(best.get("time_to_train_h"))
     if t is not None and tb:
         gap = (t - tb) * 3600
@@ -535,12 +543,8 @@ def runner_up_text(row, best) -> str:
     """What a runner-up costs more than the recommendation, or what it breaks: '+$642 / month (+5%), +12% energy'."""
     if row.get("breaks"):
         return f"breaks {row['breaks']}"
-    c, b = fmt.num(row.get("usd_per_month")), fmt.num(best.get("usd_per_month"))
-    parts = []
-    if c is not None and b:
-        diff = c - b
-        parts.append("the same cost" if abs(diff) < 0.005 * b else
-                     f"{'+' if diff > 0 else '−'}{fmt.usd(abs(diff))} / month ({fmt.pct(diff / b, signed=True)})")
+    gap = cost_more_text(row, best, "usd_per_month", "month")
+    parts = [gap] if gap else []
     e, eb = fmt.num(row.get("energy_kwh_per_month")), fmt.num(best.get("energy_kwh_per_month"))
     if e is not None and eb and abs(e / eb - 1) >= 0.005:
         parts.append(f"{fmt.pct(e / eb - 1, signed=True)} energy")
