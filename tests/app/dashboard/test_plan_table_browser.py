@@ -63,7 +63,9 @@ def test_ranked_table_fits_1400px_and_reads(server, browser, kind, shots):
                        text: c.innerText}; }""")
         assert chart and chart["rows"] == chart["ranked"] >= 2, chart
         assert chart["dem"] == chart["rows"] and chart["w"] > 300 and not SCI.search(chart["text"])
-    page.locator("h3").filter(has_text="Ranked setups").first.scroll_into_view_if_needed()
+    # the heading at the top of the window, so the whole table (ten rows) is in the 1,000 px screenshot
+    page.locator("h3").filter(has_text="Ranked setups").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
     page.screenshot(path=str(shots / f"plan-{kind}-table.png"))
     page.context.close()
 
