@@ -69,10 +69,10 @@ def check_address(address: str, port: int) -> None:
 def auth_mode(requested: str, url: str, address: str) -> tuple[str, str]:
     """The sign-in mode `hwplan app` serves with (HwplanError, exit 2, where the requested one is not allowed), and
     the store's URL as shown to people (password hidden)."""
-    from hwplan.core.accounts import choose_auth, file_has_users
+    from hwplan.core.accounts import choose_auth, file_has_users, is_local_file_store
 
     # a SQLite file is asked with sqlite3 alone: pandas and SQLAlchemy load in the warm-up thread, beside the server
-    has_users = file_has_users(url) if url.startswith("sqlite") and "mode=memory" not in url else None
+    has_users = file_has_users(url) if is_local_file_store(url) else None
     shown = url
     if has_users is None:
         from hwplan.core.store import Store

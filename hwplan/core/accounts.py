@@ -180,7 +180,9 @@ def is_loopback(address: str | None) -> bool:
 
 def is_local_file_store(url: str) -> bool:
     """A SQLite file on this machine (not a database server, not an in-memory database)."""
-    return url.startswith("sqlite") and "///" in url and not url.rstrip("/").endswith((":memory:", "sqlite:"))
+    from hwplan.core.paths import sqlite_file
+
+    return sqlite_file(url) is not None and "mode=memory" not in url
 
 
 def choose_auth(requested: str, url: str, address: str | None, has_users: bool, oidc_configured: bool,

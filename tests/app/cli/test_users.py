@@ -18,12 +18,16 @@ def _stdin(monkeypatch, text: str) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
 
 
+def add_user(monkeypatch, db: str, name: str, role: str, password: str) -> int:
+    """`hwplan users add NAME --role ROLE --password-stdin`, the password typed on stdin; its exit code."""
+    _stdin(monkeypatch, password + "\n")
+    return main(["users", "add", name, "--role", role, "--password-stdin", "--db", db])
+
+
 def test_add_list_set_role_delete_and_the_audit(tmp_path, monkeypatch, capsys):
     db = str(tmp_path / "team.db")
-    _stdin(monkeypatch, "a long password\n")
-    assert main(["users", "add", "root", "--role", "admin", "--password-stdin", "--db", db]) == 0
-    _stdin(monkeypatch, "ana's password\n")
-    assert main(["users", "add", "ana", "--role", "planner", "--password-stdin", "--db", db]) == 0
+    assert add_user(monkeypatch, db, "root", "admin", "a long password") == 0
+    assert add_user(monkeypatch, db, "ana", "planner", "ana's password") == 0
     assert main(["users", "add", "eve@example.com", "--role", "viewer", "--no-password", "--db", db]) == 0
     capsys.readouterr()
     assert main(["users", "list", "--json", "--db", db]) == 0
@@ -141,10 +145,8 @@ def test_auto_on_a_store_with_users_is_local(tmp_path, capsys):
 
 def test_names_that_differ_only_in_case_and_blank_passwords_are_refused(tmp_path, monkeypatch, capsys):
     db = str(tmp_path / "team.db")
-    _stdin(monkeypatch, "ben's password\n")
-    assert main(["users", "add", "ben", "--role", "planner", "--password-stdin", "--db", db]) == 0
-    _stdin(monkeypatch, "another password\n")
-    assert main(["users", "add", "BEN", "--role", "admin", "--password-stdin", "--db", db]) == 2
+    assert add_user(monkeypatch, db, "ben", "planner", "ben's password") == 0
+    assert add_user(monkeypatch, db, "BEN", "admin", "another password") == 2
     assert "a user named 'ben' already exists (names ignore case)" in capsys.readouterr().err
     for pw, n in (("        \n", 0), ("a\n", 1), ("  abc   \n", 3)):
         _stdin(monkeypatch, pw)
